@@ -162,7 +162,7 @@ macro_rules! sort_param {
     (
         $(#[$meta:meta])*
         $name:ident => $sort:ty, default $default:ident {
-            $( $variant:ident = $wire:literal => ($column:expr, $direction:ident), )+
+            $( $variant:ident = $wire:tt => ($column:expr, $direction:ident), )+
         }
     ) => {
         $(#[$meta])*

@@ -138,6 +138,17 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// Deserialises an optional field that may be absent but never `null`
+/// (the contract says so). Use with
+/// `#[serde(default, deserialize_with = "non_null")]`.
+pub fn non_null<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::error::ApiError;

@@ -10,7 +10,7 @@ macro_rules! text_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident => $text:literal, )+
+            $( $(#[$vmeta:meta])* $variant:ident => $text:tt, )+
         }
     ) => {
         $(#[$meta])*

@@ -112,6 +112,7 @@ impl BuildingCreate {
 #[schema(examples(json!({"floors_above": 20})))]
 pub struct BuildingUpdate {
     /// New name.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(
         min_length = 1,
         max_length = 100,

@@ -56,6 +56,7 @@ impl From<CompanyRow> for Company {
 #[schema(examples(json!({"name": "北京阳光物业管理有限公司", "vip_card_prefix": "YG"})))]
 pub struct CompanyUpdate {
     /// New company name.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -65,9 +66,11 @@ pub struct CompanyUpdate {
     pub name: Option<String>,
     /// New VIP card prefix: two capital letters. Cards already issued keep
     /// their numbers.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(pattern = "^[A-Z]{2}$", nullable = false)]
     pub vip_card_prefix: Option<String>,
     /// New IANA time zone, e.g. `Asia/Shanghai`.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(
         min_length = 1,
         max_length = 64,

@@ -104,6 +104,7 @@ impl EstateCreate {
 #[schema(examples(json!({"name": "阳光花园（一期）"})))]
 pub struct EstateUpdate {
     /// New name.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(
         min_length = 1,
         max_length = 100,

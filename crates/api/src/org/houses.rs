@@ -115,7 +115,7 @@ pub struct HouseCreate {
     /// Use.
     pub house_type: HouseType,
     /// Occupancy; `vacant` when omitted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(nullable = false)]
     pub state: Option<HouseState>,
 }
@@ -149,6 +149,7 @@ impl HouseCreate {
 #[schema(examples(json!({"state": "rented"})))]
 pub struct HouseUpdate {
     /// New house number.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(
         min_length = 1,
         max_length = 20,
@@ -157,18 +158,23 @@ pub struct HouseUpdate {
     )]
     pub number: Option<String>,
     /// New floor.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(minimum = -20, maximum = 300, nullable = false)]
     pub floor: Option<i32>,
     /// New 建筑面积 in m².
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(minimum = 0, maximum = 100000, nullable = false)]
     pub building_area: Option<f64>,
     /// New 套内面积 in m²; must stay at most the building area.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(minimum = 0, maximum = 100000, nullable = false)]
     pub usable_area: Option<f64>,
     /// New use.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(nullable = false)]
     pub house_type: Option<HouseType>,
     /// New occupancy.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(nullable = false)]
     pub state: Option<HouseState>,
 }

@@ -123,6 +123,7 @@ impl OfficeCreate {
 #[schema(examples(json!({"phone": "010-88887777", "code": null})))]
 pub struct OfficeUpdate {
     /// New name.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(
         min_length = 1,
         max_length = 100,

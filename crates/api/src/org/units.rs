@@ -98,6 +98,7 @@ impl UnitCreate {
 #[schema(examples(json!({"name": "二单元"})))]
 pub struct UnitUpdate {
     /// New name.
+    #[serde(default, deserialize_with = "crate::validate::non_null")]
     #[schema(
         min_length = 1,
         max_length = 100,
