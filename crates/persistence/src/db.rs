@@ -378,3 +378,131 @@ fn create_parent_folder(path: &Path) -> Result<(), StoreError> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::Text;
+
+    use super::*;
+
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = Text)]
+        value: String,
+    }
+
+    fn pragma(conn: &mut DbConn, sql: &str) -> Vec<String> {
+        diesel::sql_query(sql)
+            .load::<Line>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|line| line.value)
+            .collect()
+    }
+
+    fn scratch_config(name: &str) -> (DbConfig, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("wuye-db-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = DbConfig {
+            url: format!("sqlite://{}", dir.join("nested/wuye.db").display()),
+            sqlite_synchronous: SqliteSynchronous::Full,
+            ..DbConfig::default()
+        };
+        (config, dir)
+    }
+
+    #[test]
+    fn sqlite_connections_get_wal_foreign_keys_and_settings() {
+        let (config, dir) = scratch_config("pragmas");
+        let db = Db::connect(&config).unwrap();
+        assert_eq!(db.backend(), Backend::Sqlite);
+        assert!(
+            dir.join("nested/wuye.db").exists(),
+            "folder and file created"
+        );
+        let mut conn = db.pool.get().unwrap();
+        let one = |conn: &mut DbConn, sql: &str| pragma(conn, sql).remove(0);
+        assert_eq!(
+            one(
+                &mut conn,
+                "SELECT journal_mode AS value FROM pragma_journal_mode"
+            ),
+            "wal"
+        );
+        assert_eq!(
+            one(
+                &mut conn,
+                "SELECT CAST(foreign_keys AS TEXT) AS value FROM pragma_foreign_keys"
+            ),
+            "1"
+        );
+        assert_eq!(
+            one(
+                &mut conn,
+                "SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout"
+            ),
+            "5000"
+        );
+        // FULL = 2
+        assert_eq!(
+            one(
+                &mut conn,
+                "SELECT CAST(synchronous AS TEXT) AS value FROM pragma_synchronous"
+            ),
+            "2"
+        );
+        let options = pragma(
+            &mut conn,
+            "SELECT compile_options AS value FROM pragma_compile_options",
+        );
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "SQLite must be built without the global memory-statistics lock: {options:?}"
+        );
+        drop(conn);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn migrations_apply_once() {
+        let (config, dir) = scratch_config("migrate");
+        let db = Db::connect(&config).unwrap();
+        assert!(!db.migrate().unwrap().is_empty());
+        assert!(db.migrate().unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn urls_pick_the_backend_and_refuse_memory_databases() {
+        let config = |url: &str| DbConfig {
+            url: url.to_owned(),
+            ..DbConfig::default()
+        };
+        assert_eq!(
+            config("postgres://u@h/db").backend().unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            config("postgresql://u@h/db").backend().unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(config("sqlite://x.db").backend().unwrap(), Backend::Sqlite);
+        assert_eq!(config("./data/wuye.db").backend().unwrap(), Backend::Sqlite);
+        for bad in [":memory:", "sqlite://:memory:", "", "file:x.db?mode=memory"] {
+            assert!(
+                matches!(config(bad).backend(), Err(StoreError::Config(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn synchronous_setting_parses() {
+        assert_eq!(
+            "NORMAL".parse::<SqliteSynchronous>(),
+            Ok(SqliteSynchronous::Normal)
+        );
+        assert!("sometimes".parse::<SqliteSynchronous>().is_err());
+    }
+}
