@@ -154,25 +154,25 @@ pub async fn method_override(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if req.method() == Method::POST {
-        if let Some(value) = req.headers().get(METHOD_OVERRIDE) {
-            let method = match value.to_str().map(str::to_ascii_uppercase).as_deref() {
-                Ok("PATCH") => Method::PATCH,
-                Ok("PUT") => Method::PUT,
-                Ok("DELETE") => Method::DELETE,
-                _ => {
-                    let error = ApiError::bad_request(
-                        "request.invalid_method_override",
-                        Text::new(
-                            "X-HTTP-Method-Override 只能是 PATCH、PUT 或 DELETE",
-                            "X-HTTP-Method-Override must be PATCH, PUT or DELETE",
-                        ),
-                    );
-                    return Ok(req.error_response(error));
-                }
-            };
-            req.head_mut().method = method;
-        }
+    if req.method() == Method::POST
+        && let Some(value) = req.headers().get(METHOD_OVERRIDE)
+    {
+        let method = match value.to_str().map(str::to_ascii_uppercase).as_deref() {
+            Ok("PATCH") => Method::PATCH,
+            Ok("PUT") => Method::PUT,
+            Ok("DELETE") => Method::DELETE,
+            _ => {
+                let error = ApiError::bad_request(
+                    "request.invalid_method_override",
+                    Text::new(
+                        "X-HTTP-Method-Override 只能是 PATCH、PUT 或 DELETE",
+                        "X-HTTP-Method-Override must be PATCH, PUT or DELETE",
+                    ),
+                );
+                return Ok(req.error_response(error));
+            }
+        };
+        req.head_mut().method = method;
     }
     next.call(req)
         .await

@@ -128,6 +128,22 @@ fn encode(after: After, sort_name: &str) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
 }
 
+/// Longest `q` text filter, in characters.
+pub const SEARCH_MAX_CHARS: usize = 100;
+
+/// Checks a `q` text filter: at most [`SEARCH_MAX_CHARS`] characters; an
+/// empty one filters nothing.
+pub fn search_text(q: Option<&str>) -> ApiResult<Option<String>> {
+    match q {
+        Some(text) if text.chars().count() > SEARCH_MAX_CHARS => Err(ApiError::bad_request(
+            "request.invalid_query",
+            Text::new("q 不能超过 100 个字符", "q must be at most 100 characters"),
+        )),
+        Some(text) if text.trim().is_empty() => Ok(None),
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
 /// Converts a storage page into `(items, next_cursor)` for a page DTO.
 pub fn into_parts<R, T>(
     page: Page<R>,

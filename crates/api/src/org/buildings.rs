@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::Json;
 use crate::i18n::Text;
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
-use crate::pagination::{ArchivedParam, PageParams, into_parts};
+use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
 use crate::validate::{double_option, label};
 use crate::{page_type, parse_fields, sort_param};
@@ -174,10 +174,8 @@ sort_param! {
 #[into_params(parameter_in = Query)]
 pub struct BuildingListParams {
     /// Only this management office's buildings.
-    #[param(minimum = 1)]
     pub office_id: Option<i64>,
     /// Only this estate's.
-    #[param(minimum = 1)]
     pub estate_id: Option<i64>,
     /// Only names containing this text (case-insensitive for A–Z).
     #[param(max_length = 100)]
@@ -256,7 +254,7 @@ pub async fn list_buildings(
     let filter = BuildingFilter {
         office_id: params.office_id,
         estate_id: params.estate_id,
-        name_contains: params.q.clone(),
+        name_contains: search_text(params.q.as_deref())?,
         archived: params.archived.into(),
     };
     let rows = db

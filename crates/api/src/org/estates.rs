@@ -15,7 +15,7 @@ use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
-use crate::pagination::{ArchivedParam, PageParams, into_parts};
+use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
 use crate::validate::{double_option, label, optional_label, patch_label};
 use crate::{page_type, parse_fields, sort_param};
@@ -150,7 +150,6 @@ sort_param! {
 #[into_params(parameter_in = Query)]
 pub struct EstateListParams {
     /// Only this management office's estates.
-    #[param(minimum = 1)]
     pub office_id: Option<i64>,
     /// Only names containing this text (case-insensitive for A–Z).
     #[param(max_length = 100)]
@@ -228,7 +227,7 @@ pub async fn list_estates(
     let request = page.request(params.sort.wire(), sort, direction)?;
     let filter = EstateFilter {
         office_id: params.office_id,
-        name_contains: params.q.clone(),
+        name_contains: search_text(params.q.as_deref())?,
         archived: params.archived.into(),
     };
     let rows = db

@@ -17,7 +17,7 @@ use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::Json;
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
-use crate::pagination::{ArchivedParam, PageParams, into_parts};
+use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
 use crate::validate::{self, label, rule};
 use crate::{page_type, parse_fields, sort_param};
@@ -224,16 +224,12 @@ sort_param! {
 #[into_params(parameter_in = Query)]
 pub struct HouseListParams {
     /// Only this management office's houses.
-    #[param(minimum = 1)]
     pub office_id: Option<i64>,
     /// Only this estate's.
-    #[param(minimum = 1)]
     pub estate_id: Option<i64>,
     /// Only this building's.
-    #[param(minimum = 1)]
     pub building_id: Option<i64>,
     /// Only this unit's.
-    #[param(minimum = 1)]
     pub unit_id: Option<i64>,
     /// Only in this occupancy state.
     #[param(inline)]
@@ -326,7 +322,7 @@ pub async fn list_houses(
         unit_id: params.unit_id,
         state: params.state,
         house_type: params.house_type,
-        number_contains: params.q.clone(),
+        number_contains: search_text(params.q.as_deref())?,
         archived: params.archived.into(),
     };
     let rows = db

@@ -15,7 +15,7 @@ use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
-use crate::pagination::{ArchivedParam, PageParams, into_parts};
+use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
 use crate::validate::{double_option, label, optional_label, patch_label};
 use crate::{page_type, parse_fields, sort_param};
@@ -263,7 +263,7 @@ pub async fn list_offices(
     let (sort, direction) = params.sort.storage();
     let request = page.request(params.sort.wire(), sort, direction)?;
     let filter = OfficeFilter {
-        name_contains: params.q.clone(),
+        name_contains: search_text(params.q.as_deref())?,
         archived: params.archived.into(),
     };
     let rows = db

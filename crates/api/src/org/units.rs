@@ -15,7 +15,7 @@ use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
-use crate::pagination::{ArchivedParam, PageParams, into_parts};
+use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
 use crate::validate::label;
 use crate::{page_type, parse_fields, sort_param};
@@ -134,13 +134,10 @@ sort_param! {
 #[into_params(parameter_in = Query)]
 pub struct UnitListParams {
     /// Only this management office's units.
-    #[param(minimum = 1)]
     pub office_id: Option<i64>,
     /// Only this estate's.
-    #[param(minimum = 1)]
     pub estate_id: Option<i64>,
     /// Only this building's.
-    #[param(minimum = 1)]
     pub building_id: Option<i64>,
     /// Only names containing this text (case-insensitive for A–Z).
     #[param(max_length = 100)]
@@ -220,7 +217,7 @@ pub async fn list_units(
         office_id: params.office_id,
         estate_id: params.estate_id,
         building_id: params.building_id,
-        name_contains: params.q.clone(),
+        name_contains: search_text(params.q.as_deref())?,
         archived: params.archived.into(),
     };
     let rows = db
