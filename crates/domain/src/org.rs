@@ -147,16 +147,25 @@ pub struct Area {
 }
 
 impl Area {
-    /// Rounds square metres to the nearest 0.01 m²; refuses negative,
-    /// non-finite or implausibly large values.
+    /// Rounds square metres half up (四舍五入) to 0.01 m²; refuses
+    /// negative, non-finite or implausibly large values.
+    ///
+    /// Rounding works on the decimal the client wrote, not on the binary
+    /// double: `1.005` is `1.00499…` as an `f64`, yet rounds to 1.01, as
+    /// it would on paper. The shortest text that reads back as the same
+    /// `f64` (Rust's `Display`) is exactly that decimal.
     pub fn from_sqm(sqm: f64) -> Result<Self, OrgError> {
         if !sqm.is_finite() || !(0.0..=AREA_MAX_SQM).contains(&sqm) {
             return Err(OrgError::AreaOutOfRange);
         }
-        // Bounded by AREA_MAX_SQM above, so the cast cannot overflow.
-        #[allow(clippy::cast_possible_truncation)]
-        let hundredths = (sqm * 100.0).round() as i64;
-        Ok(Self { hundredths })
+        let text = sqm.to_string();
+        let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+        let digit = |i: usize| i64::from(fraction.as_bytes().get(i).map_or(0, |b| b - b'0'));
+        let whole: i64 = whole.parse().map_err(|_| OrgError::AreaOutOfRange)?;
+        let round_up = i64::from(digit(2) >= 5);
+        Ok(Self {
+            hundredths: whole * 100 + digit(0) * 10 + digit(1) + round_up,
+        })
     }
 
     /// Rebuilds an area read back from storage.
@@ -259,6 +268,23 @@ mod tests {
         assert_eq!(Area::from_sqm(89.535).unwrap().sqm(), 89.54);
         assert_eq!(Area::from_sqm(0.0).unwrap().hundredths(), 0);
         assert_eq!(Area::from_sqm(AREA_MAX_SQM).unwrap().sqm(), AREA_MAX_SQM);
+    }
+
+    #[test]
+    fn areas_round_half_up_on_the_written_decimal() {
+        for (sqm, hundredths) in [
+            (1.005, 101),
+            (0.145, 15),
+            (1.015, 102),
+            (0.125, 13),
+            (72.105, 7211),
+            (0.004_999, 0),
+            (0.0000001, 0),
+            (99_999.995, 10_000_000),
+            (3.0, 300),
+        ] {
+            assert_eq!(Area::from_sqm(sqm).unwrap().hundredths(), hundredths, "{sqm}");
+        }
     }
 
     #[test]

@@ -229,9 +229,11 @@ impl Db {
             Backend::Sqlite => 2,
             Backend::Postgres => 8,
         };
+        // busy_timeout first: the pool opens its connections in parallel,
+        // and switching a new file to WAL needs a lock the others may hold.
         let sqlite_pragmas = format!(
-            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-             PRAGMA busy_timeout = {}; PRAGMA synchronous = {};",
+            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+             PRAGMA foreign_keys = ON; PRAGMA synchronous = {};",
             config.sqlite_busy_timeout.as_millis(),
             config.sqlite_synchronous.pragma_value()
         );

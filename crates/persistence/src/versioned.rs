@@ -117,11 +117,21 @@ macro_rules! parent {
     ($conn:expr, $table:ident, $id:expr, $field:literal, $columns:expr) => {{
         use diesel::{OptionalExtension, QueryDsl, RunQueryDsl};
         use $crate::schema::$table::dsl;
-        let found = dsl::$table
-            .find($id)
-            .select(($columns, dsl::archived_at))
-            .first::<(_, Option<chrono::NaiveDateTime>)>($conn)
-            .optional()?;
+        let query = dsl::$table.find($id).select(($columns, dsl::archived_at));
+        // The parent row stays share-locked until the new child commits, so
+        // archiving the parent (which updates that row first, then counts
+        // active children) either waits and sees the child, or wins and the
+        // child sees it archived. SQLite needs no lock: `Db::write` takes
+        // the database's single write lock up front.
+        let found = match $conn {
+            $crate::DbConn::Pg(pg) => query
+                .for_share()
+                .first::<(_, Option<chrono::NaiveDateTime>)>(pg)
+                .optional()?,
+            $crate::DbConn::Sqlite(sqlite) => query
+                .first::<(_, Option<chrono::NaiveDateTime>)>(sqlite)
+                .optional()?,
+        };
         match found {
             None => Err($crate::StoreError::InvalidReference {
                 field: $field,
@@ -137,7 +147,9 @@ macro_rules! parent {
 }
 
 /// Counts the active rows of `$table` whose `$column` equals `$id`, and
-/// refuses to archive their parent while there are any.
+/// refuses to archive their parent while there are any. Call it *after*
+/// `mark_archived` in the same transaction: the parent's row lock then
+/// orders it against concurrent creates of children (see `parent!`).
 #[macro_export]
 macro_rules! ensure_no_active {
     ($conn:expr, $table:ident, $column:ident, $id:expr, $children:literal) => {{

@@ -171,8 +171,8 @@ pub fn archive(
     id: i64,
     expected_version: i32,
 ) -> Result<BuildingRow, StoreError> {
-    get(conn, id)?;
+    let archived = mark_archived(conn, id, expected_version)?;
     ensure_no_active!(conn, houses, building_id, id, "houses")?;
     ensure_no_active!(conn, units, building_id, id, "units")?;
-    mark_archived(conn, id, expected_version)
+    Ok(archived)
 }

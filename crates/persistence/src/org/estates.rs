@@ -146,7 +146,7 @@ pub fn update(
 
 /// Archives an estate that has no active building.
 pub fn archive(conn: &mut DbConn, id: i64, expected_version: i32) -> Result<EstateRow, StoreError> {
-    get(conn, id)?;
+    let archived = mark_archived(conn, id, expected_version)?;
     ensure_no_active!(conn, buildings, estate_id, id, "buildings")?;
-    mark_archived(conn, id, expected_version)
+    Ok(archived)
 }

@@ -147,7 +147,7 @@ pub fn update(
 
 /// Archives an office that has no active estate.
 pub fn archive(conn: &mut DbConn, id: i64, expected_version: i32) -> Result<OfficeRow, StoreError> {
-    get(conn, id)?;
+    let archived = mark_archived(conn, id, expected_version)?;
     ensure_no_active!(conn, estates, office_id, id, "estates")?;
-    mark_archived(conn, id, expected_version)
+    Ok(archived)
 }

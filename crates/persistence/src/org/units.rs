@@ -161,7 +161,7 @@ pub fn update(
 
 /// Archives a unit that has no active house.
 pub fn archive(conn: &mut DbConn, id: i64, expected_version: i32) -> Result<UnitRow, StoreError> {
-    get(conn, id)?;
+    let archived = mark_archived(conn, id, expected_version)?;
     ensure_no_active!(conn, houses, unit_id, id, "houses")?;
-    mark_archived(conn, id, expected_version)
+    Ok(archived)
 }
