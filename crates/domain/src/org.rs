@@ -283,7 +283,11 @@ mod tests {
             (99_999.995, 10_000_000),
             (3.0, 300),
         ] {
-            assert_eq!(Area::from_sqm(sqm).unwrap().hundredths(), hundredths, "{sqm}");
+            assert_eq!(
+                Area::from_sqm(sqm).unwrap().hundredths(),
+                hundredths,
+                "{sqm}"
+            );
         }
     }
 
