@@ -7,4 +7,5 @@
 mod support;
 
 mod contract;
+mod conventions;
 mod org;

@@ -36,9 +36,21 @@ impl Metrics {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
+        // Clients can send any method name; only the standard ones become
+        // label values, so the series count stays bounded.
+        let method = match *method {
+            Method::GET
+            | Method::HEAD
+            | Method::POST
+            | Method::PUT
+            | Method::PATCH
+            | Method::DELETE
+            | Method::OPTIONS => method.as_str(),
+            _ => "OTHER",
+        };
         *inner
             .requests
-            .entry((method.to_string(), route.to_owned(), status))
+            .entry((method.to_owned(), route.to_owned(), status))
             .or_default() += 1;
         let seconds = elapsed.as_secs_f64();
         let histogram = inner.latency.entry(route.to_owned()).or_default();

@@ -5,7 +5,7 @@
 //!    stamps `X-Request-Id`, logs one line and records metrics;
 //! 2. [`method_override`]: `POST` + `X-HTTP-Method-Override: PATCH|PUT|DELETE`
 //!    becomes that method before routing, because WeChat's `wx.request` and
-//!    some corporate proxies cannot send `PATCH`.
+//!    some corporate proxies cannot send `PATCH`; `HEAD` is routed as `GET`.
 
 use std::time::Instant;
 
@@ -103,7 +103,13 @@ pub async fn request_context(
         .unwrap_or_else(|| "unmatched".to_owned());
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
-        metrics.record(&method, &route, status.as_u16(), elapsed);
+        // The method as routed (after HEAD and method override).
+        metrics.record(
+            response.request().method(),
+            &route,
+            status.as_u16(),
+            elapsed,
+        );
     }
     tracing::info!(
         request_id = %context.request_id,
@@ -154,6 +160,11 @@ pub async fn method_override(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    // HEAD is GET without a body (RFC 9110); actix leaves the body out of a
+    // HEAD answer by itself, so routing it as GET is all it takes.
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     if req.method() == Method::POST
         && let Some(value) = req.headers().get(METHOD_OVERRIDE)
     {

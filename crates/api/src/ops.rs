@@ -146,6 +146,9 @@ pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> ApiRes
         return Err(ApiError::from_status(StatusCode::NOT_FOUND));
     };
     let mut allowed: Vec<&str> = methods.iter().map(Method::as_str).collect();
+    if methods.contains(&Method::GET) {
+        allowed.push("HEAD");
+    }
     allowed.push("OPTIONS");
     let allow =
         HeaderValue::from_str(&allowed.join(", ")).unwrap_or(HeaderValue::from_static("GET"));

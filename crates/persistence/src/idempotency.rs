@@ -96,14 +96,24 @@ pub fn claim(conn: &mut DbConn, key: &KeyRef) -> Result<Claim, StoreError> {
         Some(row) if row.state == COMPLETED => return replay(row),
         Some(row) if row.locked_until > now => return Ok(Claim::InProgress),
         Some(row) => {
-            diesel::update(dsl::idempotency_keys.find(row.id))
-                .set(dsl::locked_until.eq(now + LOCK_TTL))
-                .execute(conn)?;
-            return Ok(Claim::Claimed);
+            // Abandoned by a request that died: take it over, unless a
+            // concurrent retry just did.
+            let taken = diesel::update(
+                dsl::idempotency_keys
+                    .find(row.id)
+                    .filter(dsl::locked_until.le(now)),
+            )
+            .set(dsl::locked_until.eq(now + LOCK_TTL))
+            .execute(conn)?;
+            return Ok(if taken == 1 {
+                Claim::Claimed
+            } else {
+                Claim::InProgress
+            });
         }
         None => {}
     }
-    diesel::insert_into(dsl::idempotency_keys)
+    let insert = diesel::insert_into(dsl::idempotency_keys)
         .values((
             dsl::principal.eq(&key.principal),
             dsl::idempotency_key.eq(&key.key),
@@ -113,8 +123,20 @@ pub fn claim(conn: &mut DbConn, key: &KeyRef) -> Result<Claim, StoreError> {
             dsl::created_at.eq(now),
             dsl::expires_at.eq(now + KEY_TTL),
         ))
-        .execute(conn)?;
-    Ok(Claim::Claimed)
+        .on_conflict_do_nothing();
+    // A concurrent request with the same key may have inserted it since we
+    // looked: on PostgreSQL the insert waits for that request's commit and
+    // then does nothing. (`ON CONFLICT` does not compile through the
+    // MultiConnection enum, hence one branch per backend.)
+    let inserted = match conn {
+        DbConn::Pg(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(sqlite) => insert.execute(sqlite)?,
+    };
+    Ok(if inserted == 1 {
+        Claim::Claimed
+    } else {
+        Claim::InProgress
+    })
 }
 
 fn replay(row: KeyRow) -> Result<Claim, StoreError> {
