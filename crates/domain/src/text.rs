@@ -27,16 +27,19 @@ pub struct Label(String);
 
 impl Label {
     /// Parses user input into a label of at most `max` characters.
+    ///
+    /// The length counts the input as sent, before trimming, so the rule is
+    /// exactly the `maxLength` the contract states.
     pub fn parse(input: &str, max: usize) -> Result<Self, TextError> {
+        if input.chars().count() > max {
+            return Err(TextError::TooLong { max });
+        }
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(TextError::Blank);
         }
         if trimmed.chars().any(char::is_control) {
             return Err(TextError::ControlCharacter);
-        }
-        if trimmed.chars().count() > max {
-            return Err(TextError::TooLong { max });
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -75,6 +78,12 @@ mod tests {
             Label::parse("一二三四五六", 5),
             Err(TextError::TooLong { max: 5 })
         );
+    }
+
+    #[test]
+    fn length_counts_the_input_as_sent() {
+        assert_eq!(Label::parse(" abcde", 5), Err(TextError::TooLong { max: 5 }));
+        assert_eq!(Label::parse(" abcd", 5).unwrap().as_str(), "abcd");
     }
 
     #[test]
