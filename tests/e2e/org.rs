@@ -1582,12 +1582,22 @@ db_test!(house_number_must_not_be_blank_or_too_long, |app| {
     );
     assert_eq!(stored(&app, Table::Houses).await, 0);
 
-    let twenty = "一".repeat(20);
+    // The limit counts the text as sent (the contract's maxLength), and the
+    // stored number is trimmed.
+    let nineteen = "一".repeat(19);
     let reply = app
-        .post(HOUSES, house_body(chain.unit, &format!(" {twenty} "), 1))
+        .post(HOUSES, house_body(chain.unit, &format!(" {nineteen}"), 1))
         .await
         .expect(201);
-    assert_eq!(reply.body["number"], twenty.as_str());
+    assert_eq!(reply.body["number"], nineteen.as_str());
+    assert_invalid(
+        app.post(
+            HOUSES,
+            house_body(chain.unit, &format!(" {} ", "二".repeat(19)), 1),
+        )
+        .await,
+        &[("number", "too_long")],
+    );
     assert_invalid(
         app.patch(&at(HOUSES, reply.id()), "\"1\"", json!({ "number": "\t " }))
             .await,

@@ -98,6 +98,41 @@ fn integral_floats_to_integers(value: &mut serde_json::Value) {
     }
 }
 
+/// The `{id}` of a resource path. Accepts what JSON Schema calls an
+/// integer, `42` and also `42.0`, so generated clients that format integers
+/// as floats still reach the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Id(pub i64);
+
+impl FromRequest for Id {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let text = req.match_info().get("id").unwrap_or_default();
+        std::future::ready(parse_id(text).map(Id).ok_or_else(|| {
+            ApiError::bad_request(
+                "request.invalid_path",
+                Text::owned(
+                    format!("路径中的 id 须为整数，收到 {text:?}"),
+                    format!("The id in the path must be an integer, got {text:?}"),
+                ),
+            )
+        }))
+    }
+}
+
+fn parse_id(text: &str) -> Option<i64> {
+    if let Ok(id) = text.parse::<i64>() {
+        return Some(id);
+    }
+    let (whole, fraction) = text.split_once('.')?;
+    if fraction.is_empty() || !fraction.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    whole.parse().ok()
+}
+
 /// Query-string failures as problem+json (register with `app_data`).
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error: QueryPayloadError, _req| {
@@ -129,6 +164,17 @@ pub fn path_config() -> web::PathConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_ids_accept_integral_floats_only() {
+        assert_eq!(parse_id("42"), Some(42));
+        assert_eq!(parse_id("-3"), Some(-3));
+        assert_eq!(parse_id("138.0"), Some(138));
+        assert_eq!(parse_id("138.00"), Some(138));
+        for bad in ["138.5", "138.", "abc", "", "1e3", ".0"] {
+            assert_eq!(parse_id(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn integral_floats_become_integers_and_fractions_stay() {

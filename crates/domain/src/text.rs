@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn length_counts_the_input_as_sent() {
-        assert_eq!(Label::parse(" abcde", 5), Err(TextError::TooLong { max: 5 }));
+        assert_eq!(
+            Label::parse(" abcde", 5),
+            Err(TextError::TooLong { max: 5 })
+        );
         assert_eq!(Label::parse(" abcd", 5).unwrap().as_str(), "abcd");
     }
 

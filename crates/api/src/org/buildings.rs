@@ -13,7 +13,7 @@ use wuye_persistence::org::buildings::{
 
 use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::Json;
+use crate::extract::{Id, Json};
 use crate::i18n::Text;
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
@@ -278,8 +278,7 @@ pub async fn list_buildings(
     )
 )]
 #[get("/buildings/{id}")]
-pub async fn get_building(db: web::Data<Db>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+pub async fn get_building(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
     let row = db.read(move |conn| store::get(conn, id)).await?;
     let version = row.version;
     Ok(ok_versioned(&Building::from(row), version))
@@ -307,11 +306,10 @@ Changes only the fields given, null clears an optional one; needs If-Match. POST
 #[patch("/buildings/{id}")]
 pub async fn update_building(
     db: web::Data<Db>,
-    id: web::Path<i64>,
+    Id(id): Id,
     if_match: IfMatch,
     Json(body): Json<BuildingUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let changes = body.parse()?;
     let row = db
         .write(move |conn| {
@@ -343,10 +341,9 @@ pub async fn update_building(
 #[post("/buildings/{id}/archive")]
 pub async fn archive_building(
     db: web::Data<Db>,
-    id: web::Path<i64>,
+    Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let row = db
         .write(move |conn| {
             let expected =

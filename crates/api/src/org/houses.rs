@@ -15,7 +15,7 @@ use wuye_persistence::org::houses::{
 
 use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
-use crate::extract::Json;
+use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
@@ -346,8 +346,7 @@ pub async fn list_houses(
     )
 )]
 #[get("/houses/{id}")]
-pub async fn get_house(db: web::Data<Db>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+pub async fn get_house(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
     let row = db.read(move |conn| store::get(conn, id)).await?;
     let version = row.version;
     Ok(ok_versioned(&House::from(row), version))
@@ -375,11 +374,10 @@ Changes only the fields given; needs If-Match (the ETag last read). WeChat mini-
 #[patch("/houses/{id}")]
 pub async fn update_house(
     db: web::Data<Db>,
-    id: web::Path<i64>,
+    Id(id): Id,
     if_match: IfMatch,
     Json(body): Json<HouseUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let changes = body.parse()?;
     let row = db
         .write(move |conn| {
@@ -412,10 +410,9 @@ An archived house leaves the default lists but keeps its history; needs If-Match
 #[post("/houses/{id}/archive")]
 pub async fn archive_house(
     db: web::Data<Db>,
-    id: web::Path<i64>,
+    Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let row = db
         .write(move |conn| {
             let expected =

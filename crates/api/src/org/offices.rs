@@ -13,7 +13,7 @@ use wuye_persistence::org::offices::{
 
 use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::Json;
+use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
@@ -287,8 +287,7 @@ pub async fn list_offices(
     )
 )]
 #[get("/offices/{id}")]
-pub async fn get_office(db: web::Data<Db>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+pub async fn get_office(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
     let row = db.read(move |conn| store::get(conn, id)).await?;
     let version = row.version;
     Ok(ok_versioned(&Office::from(row), version))
@@ -316,11 +315,10 @@ Changes only the fields given, null clears an optional one; needs If-Match. POST
 #[patch("/offices/{id}")]
 pub async fn update_office(
     db: web::Data<Db>,
-    id: web::Path<i64>,
+    Id(id): Id,
     if_match: IfMatch,
     Json(body): Json<OfficeUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let changes = body.parse()?;
     let row = db
         .write(move |conn| {
@@ -352,10 +350,9 @@ pub async fn update_office(
 #[post("/offices/{id}/archive")]
 pub async fn archive_office(
     db: web::Data<Db>,
-    id: web::Path<i64>,
+    Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let row = db
         .write(move |conn| {
             let expected =

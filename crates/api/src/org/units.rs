@@ -13,7 +13,7 @@ use wuye_persistence::org::units::{
 
 use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::Json;
+use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
@@ -241,8 +241,7 @@ pub async fn list_units(
     )
 )]
 #[get("/units/{id}")]
-pub async fn get_unit(db: web::Data<Db>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+pub async fn get_unit(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
     let row = db.read(move |conn| store::get(conn, id)).await?;
     let version = row.version;
     Ok(ok_versioned(&Unit::from(row), version))
@@ -270,11 +269,10 @@ Changes only the fields given, null clears an optional one; needs If-Match. POST
 #[patch("/units/{id}")]
 pub async fn update_unit(
     db: web::Data<Db>,
-    id: web::Path<i64>,
+    Id(id): Id,
     if_match: IfMatch,
     Json(body): Json<UnitUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let changes = body.parse()?;
     let row = db
         .write(move |conn| {
@@ -306,10 +304,9 @@ pub async fn update_unit(
 #[post("/units/{id}/archive")]
 pub async fn archive_unit(
     db: web::Data<Db>,
-    id: web::Path<i64>,
+    Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let row = db
         .write(move |conn| {
             let expected =
