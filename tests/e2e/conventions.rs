@@ -812,7 +812,7 @@ db_test!(
 );
 
 // A cursor is bound to its sort: reusing it with another sort is 400.
-db_test!(cursor_from_another_sort_is_400, |app| {
+db_test!(cursor_from_another_sort_is_422, |app| {
     create_offices(&app, "office", 5).await;
     let (_, by_id) = page(&app, &format!("{OFFICES}?sort=id"), 2, None).await;
     let by_id = by_id.expect("a next page");
@@ -827,7 +827,7 @@ db_test!(cursor_from_another_sort_is_400, |app| {
         let reply = app
             .get(&format!("{OFFICES}?sort={sort}&limit=2&cursor={cursor}"))
             .await;
-        problem(reply, 400, "pagination.invalid_cursor");
+        problem(reply, 422, "pagination.invalid_cursor");
     }
     // The same cursor with its own sort still works.
     let reply = app
@@ -837,25 +837,26 @@ db_test!(cursor_from_another_sort_is_400, |app| {
     assert_eq!(ids(&reply).len(), 2);
 });
 
-// A cursor the server did not make is 400 `pagination.invalid_cursor`.
-db_test!(garbage_cursor_is_400, |app| {
+// A cursor the server did not make is 422 `pagination.invalid_cursor`: it is
+// a well-formed string that means nothing here.
+db_test!(garbage_cursor_is_422, |app| {
     create_offices(&app, "office", 3).await;
     // "eyJ4IjoxfQ" is base64 of {"x":1}: decodable, but not a cursor.
     for cursor in ["garbage", "!!!", "eyJ4IjoxfQ", "bm90IGpzb24"] {
         let reply = app.get(&format!("{OFFICES}?cursor={cursor}")).await;
-        let reply = problem(reply, 400, "pagination.invalid_cursor");
+        let reply = problem(reply, 422, "pagination.invalid_cursor");
         assert!(
             has_chinese(reply.body["detail"].as_str().unwrap()),
             "{cursor}"
         );
     }
     let reply = app.get(&format!("{HOUSES}?cursor=garbage")).await;
-    problem(reply, 400, "pagination.invalid_cursor");
+    problem(reply, 422, "pagination.invalid_cursor");
 });
 
 // A cursor in our format but with a value of the wrong type for its sort
-// (hand-made, or from an older server) is 400, never a 500.
-db_test!(forged_cursor_with_wrong_value_is_400, |app| {
+// (hand-made, or from an older server) is 422, never a 500.
+db_test!(forged_cursor_with_wrong_value_is_422, |app| {
     let chain = app.create_unit_chain("甲").await;
     app.create_house(chain.unit, "101", 1).await;
     for (path, cursor) in [
@@ -878,7 +879,7 @@ db_test!(forged_cursor_with_wrong_value_is_400, |app| {
         (format!("{OFFICES}?sort=id"), "eyJzIjoiaWQiLCJ2IjoxfQ"),
     ] {
         let reply = app.get(&format!("{path}&cursor={cursor}")).await;
-        problem(reply, 400, "pagination.invalid_cursor");
+        problem(reply, 422, "pagination.invalid_cursor");
     }
 });
 
@@ -1759,4 +1760,38 @@ db_test!(head_is_answered_like_get, |app| {
         .expect(204);
     let allow = options.header("allow").unwrap_or_default().to_owned();
     assert!(allow.contains("HEAD") && allow.contains("GET"), "{allow}");
+});
+
+// A text filter with a control character (a NUL byte PostgreSQL would refuse
+// as text) is 400, never a 500.
+db_test!(search_text_with_control_characters_is_400, |app| {
+    app.create_office("控制字符管理处").await;
+    for q in ["a%00b", "%1B", "x%7F"] {
+        let reply = app.get(&format!("{OFFICES}?q={q}")).await;
+        problem(reply, 400, "request.invalid_query");
+        let reply = app.get(&format!("{HOUSES}?q={q}")).await;
+        problem(reply, 400, "request.invalid_query");
+    }
+    let reply = app
+        .get(&format!("{OFFICES}?q=%E6%8E%A7%E5%88%B6"))
+        .await
+        .expect(200);
+    assert_eq!(reply.body["items"].as_array().unwrap().len(), 1);
+});
+
+// A body must be a JSON object: serde would read a struct from an array of
+// its fields, which no client means.
+db_test!(array_bodies_are_422, |app| {
+    let chain = app.create_unit_chain("数组").await;
+    let reply = app
+        .post(HOUSES, json!([chain.unit, "102", 1, 80, 70, "residential"]))
+        .await;
+    problem(reply, 422, "request.invalid_body");
+    let reply = app.post(OFFICES, json!(["名称"])).await;
+    problem(reply, 422, "request.invalid_body");
+    let etag = app.get(&format!("{OFFICES}/{}", chain.office)).await.etag();
+    let reply = app
+        .patch(&format!("{OFFICES}/{}", chain.office), &etag, json!([]))
+        .await;
+    problem(reply, 422, "request.invalid_body");
 });

@@ -61,6 +61,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     ),
                 )
             })?;
+            // Every body is an object; serde would also read a struct from
+            // an array of its fields in order, which no client means.
+            if !value.is_object() {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "request.invalid_body",
+                    Text::new("请求体须为 JSON 对象", "The body must be a JSON object"),
+                ));
+            }
             integral_floats_to_integers(&mut value);
             T::deserialize(value).map(Json).map_err(|e| {
                 ApiError::new(

@@ -61,9 +61,12 @@ struct CursorBody {
     i: i64,
 }
 
-/// The 400 for a cursor that is not one of ours, or not for this sort.
+/// The answer to a cursor that is not one of ours, or not for this sort:
+/// 422, like every well-formed value that means nothing to the server (the
+/// contract can only say "a string").
 pub fn invalid_cursor() -> ApiError {
-    ApiError::bad_request(
+    ApiError::new(
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
         "pagination.invalid_cursor",
         Text::new(
             "cursor 无效：请使用上一页返回的 next_cursor，且不要改变 sort",
@@ -131,13 +134,21 @@ fn encode(after: After, sort_name: &str) -> String {
 /// Longest `q` text filter, in characters.
 pub const SEARCH_MAX_CHARS: usize = 100;
 
-/// Checks a `q` text filter: at most [`SEARCH_MAX_CHARS`] characters; an
-/// empty one filters nothing.
+/// Checks a `q` text filter: at most [`SEARCH_MAX_CHARS`] characters, no
+/// control characters (PostgreSQL refuses a NUL in text); an empty one
+/// filters nothing.
 pub fn search_text(q: Option<&str>) -> ApiResult<Option<String>> {
     match q {
         Some(text) if text.chars().count() > SEARCH_MAX_CHARS => Err(ApiError::bad_request(
             "request.invalid_query",
             Text::new("q 不能超过 100 个字符", "q must be at most 100 characters"),
+        )),
+        Some(text) if text.chars().any(char::is_control) => Err(ApiError::bad_request(
+            "request.invalid_query",
+            Text::new(
+                "q 不能包含控制字符",
+                "q must not contain control characters",
+            ),
         )),
         Some(text) if text.trim().is_empty() => Ok(None),
         other => Ok(other.map(str::to_owned)),
@@ -243,7 +254,18 @@ mod tests {
     }
 
     #[test]
-    fn garbage_cursors_and_limits_are_400() {
+    fn search_text_refuses_control_characters_and_overlong_text() {
+        assert_eq!(
+            search_text(Some("a\u{0}b")).unwrap_err().code(),
+            "request.invalid_query"
+        );
+        assert!(search_text(Some(&"x".repeat(SEARCH_MAX_CHARS + 1))).is_err());
+        assert_eq!(search_text(Some("  ")).unwrap(), None);
+        assert_eq!(search_text(Some("15")).unwrap().as_deref(), Some("15"));
+    }
+
+    #[test]
+    fn garbage_cursors_and_limits_are_refused() {
         for cursor in ["", "!!!", "eyJ4IjoxfQ"] {
             let error = params(None, Some(cursor))
                 .request("id", (), Direction::Asc)

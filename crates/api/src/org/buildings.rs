@@ -178,7 +178,7 @@ pub struct BuildingListParams {
     /// Only this estate's.
     pub estate_id: Option<i64>,
     /// Only names containing this text (case-insensitive for A–Z).
-    #[param(max_length = 100)]
+    #[param(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
     /// Active (`exclude`, default), `include` archived too, or `only` archived.
     #[serde(default)]
@@ -241,7 +241,10 @@ pub async fn create_building(
     summary = "楼栋列表 / List buildings",
     description = "按管理处、小区和名称筛选；游标分页。\n\nFilter by office, estate and name; cursor pages.",
     params(PageParams, BuildingListParams),
-    responses((status = 200, description = "一页楼栋 / A page of buildings", body = BuildingPage))
+    responses(
+        (status = 200, description = "一页楼栋 / A page of buildings", body = BuildingPage),
+        (status = 422, description = "cursor 无效（不是上一页返回的，或换了 sort）/ Invalid cursor (not from the previous page, or another sort)", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/buildings")]
 pub async fn list_buildings(

@@ -152,7 +152,7 @@ pub struct EstateListParams {
     /// Only this management office's estates.
     pub office_id: Option<i64>,
     /// Only names containing this text (case-insensitive for A–Z).
-    #[param(max_length = 100)]
+    #[param(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
     /// Active (`exclude`, default), `include` archived too, or `only` archived.
     #[serde(default)]
@@ -215,7 +215,10 @@ pub async fn create_estate(
     summary = "小区列表 / List estates",
     description = "按管理处和名称筛选；游标分页。\n\nFilter by office and name; cursor pages.",
     params(PageParams, EstateListParams),
-    responses((status = 200, description = "一页小区 / A page of estates", body = EstatePage))
+    responses(
+        (status = 200, description = "一页小区 / A page of estates", body = EstatePage),
+        (status = 422, description = "cursor 无效（不是上一页返回的，或换了 sort）/ Invalid cursor (not from the previous page, or another sort)", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/estates")]
 pub async fn list_estates(

@@ -238,7 +238,7 @@ pub struct HouseListParams {
     #[param(inline)]
     pub house_type: Option<HouseType>,
     /// Only numbers containing this text (case-insensitive for A–Z).
-    #[param(max_length = 100)]
+    #[param(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
     /// Active (`exclude`, default), `include` archived too, or `only` archived.
     #[serde(default)]
@@ -305,6 +305,7 @@ Filter by office, estate, building, unit, state, type and number; cursor pages s
     params(PageParams, HouseListParams),
     responses(
         (status = 200, description = "一页房屋 / A page of houses", body = HousePage),
+        (status = 422, description = "cursor 无效（不是上一页返回的，或换了 sort）/ Invalid cursor (not from the previous page, or another sort)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/houses")]

@@ -189,7 +189,7 @@ sort_param! {
 #[into_params(parameter_in = Query)]
 pub struct OfficeListParams {
     /// Only names containing this text (case-insensitive for A–Z).
-    #[param(max_length = 100)]
+    #[param(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
     /// Active (`exclude`, default), `include` archived too, or `only` archived.
     #[serde(default)]
@@ -252,7 +252,10 @@ pub async fn create_office(
     summary = "管理处列表 / List management offices",
     description = "按名称筛选；游标分页。\n\nFilter by name; cursor pages.",
     params(PageParams, OfficeListParams),
-    responses((status = 200, description = "一页管理处 / A page of offices", body = OfficePage))
+    responses(
+        (status = 200, description = "一页管理处 / A page of offices", body = OfficePage),
+        (status = 422, description = "cursor 无效（不是上一页返回的，或换了 sort）/ Invalid cursor (not from the previous page, or another sort)", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/offices")]
 pub async fn list_offices(

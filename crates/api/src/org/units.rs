@@ -140,7 +140,7 @@ pub struct UnitListParams {
     /// Only this building's.
     pub building_id: Option<i64>,
     /// Only names containing this text (case-insensitive for A–Z).
-    #[param(max_length = 100)]
+    #[param(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
     /// Active (`exclude`, default), `include` archived too, or `only` archived.
     #[serde(default)]
@@ -203,7 +203,10 @@ pub async fn create_unit(
     summary = "单元列表 / List units",
     description = "按管理处、小区、楼栋和名称筛选；游标分页。\n\nFilter by office, estate, building and name; cursor pages.",
     params(PageParams, UnitListParams),
-    responses((status = 200, description = "一页单元 / A page of units", body = UnitPage))
+    responses(
+        (status = 200, description = "一页单元 / A page of units", body = UnitPage),
+        (status = 422, description = "cursor 无效（不是上一页返回的，或换了 sort）/ Invalid cursor (not from the previous page, or another sort)", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/units")]
 pub async fn list_units(
