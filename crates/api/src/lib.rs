@@ -28,6 +28,7 @@ pub mod openapi;
 pub mod ops;
 pub mod org;
 pub mod pagination;
+pub mod resource;
 mod time;
 pub mod validate;
 

@@ -18,3 +18,4 @@ mod versioned;
 
 pub use db::{Backend, DEFAULT_DATABASE_URL, Db, DbConfig, DbConn, SqliteSynchronous};
 pub use error::{ReferenceProblem, StoreError};
+pub use versioned::Versioned;

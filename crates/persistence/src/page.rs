@@ -149,6 +149,35 @@ macro_rules! keyset_by_id {
     }};
 }
 
+/// Keeps the rows of a boxed query that match an [`ArchivedFilter`] on the
+/// table's `archived_at` column.
+#[macro_export]
+macro_rules! filter_archived {
+    ($query:expr, $archived_at:expr, $filter:expr) => {{
+        use diesel::{ExpressionMethods, QueryDsl};
+        match $filter {
+            $crate::page::ArchivedFilter::Exclude => $query.filter($archived_at.is_null()),
+            $crate::page::ArchivedFilter::Only => $query.filter($archived_at.is_not_null()),
+            $crate::page::ArchivedFilter::Include => $query,
+        }
+    }};
+}
+
+/// Keeps the rows of a boxed query whose text `$column` contains
+/// `$needle` (ASCII case-insensitively, `%` and `_` literal), the same on
+/// both backends.
+#[macro_export]
+macro_rules! filter_contains {
+    ($query:expr, $column:expr, $needle:expr) => {{
+        use diesel::{QueryDsl, TextExpressionMethods};
+        $query.filter(
+            $crate::page::lower($column)
+                .like($crate::page::contains_pattern($needle))
+                .escape('\\'),
+        )
+    }};
+}
+
 /// Which records a list shows by their archive state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ArchivedFilter {

@@ -4,8 +4,15 @@
 //! A table qualifies when it has `id`, `version`, `updated_at` and
 //! `archived_at`. Its row type must list the columns in schema order.
 
+/// A stored record with an optimistic-concurrency version (its `ETag`).
+pub trait Versioned {
+    /// The version, starting at 1 and bumped by every change.
+    fn version(&self) -> i32;
+}
+
 /// Generates, inside a resource module:
 ///
+/// - `impl Versioned for Row`;
 /// - `get(conn, id)`: the row, archived or not, or `NotFound`;
 /// - `update_versioned(conn, id, expected_version, &changes)`: applies
 ///   `changes` and bumps the version, only if the row is active and still at
@@ -19,6 +26,12 @@
 #[macro_export]
 macro_rules! versioned_repo {
     (table: $table:ident, row: $row:ty, changes: $changes:ty, unique: $unique:literal) => {
+        impl $crate::Versioned for $row {
+            fn version(&self) -> i32 {
+                self.version
+            }
+        }
+
         /// Loads one row by id, archived or not.
         pub fn get(conn: &mut $crate::DbConn, id: i64) -> Result<$row, $crate::StoreError> {
             use diesel::{QueryDsl, RunQueryDsl};

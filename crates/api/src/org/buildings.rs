@@ -11,15 +11,15 @@ use wuye_persistence::org::buildings::{
     self as store, BuildingChanges, BuildingFilter, BuildingRow, BuildingSort, NewBuilding,
 };
 
-use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::concurrency::{IfMatch, IfMatchHeader};
+use crate::error::{ApiResult, FieldError, Problem};
 use crate::extract::{Id, Json};
 use crate::i18n::Text;
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
 use crate::validate::{double_option, label};
-use crate::{page_type, parse_fields, sort_param};
+use crate::{page_type, parse_fields, resource, sort_param};
 
 /// A building (楼栋) of an estate.
 #[derive(Debug, Serialize, ToSchema)]
@@ -282,9 +282,7 @@ pub async fn list_buildings(
 )]
 #[get("/buildings/{id}")]
 pub async fn get_building(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
-    let row = db.read(move |conn| store::get(conn, id)).await?;
-    let version = row.version;
-    Ok(ok_versioned(&Building::from(row), version))
+    resource::read::<_, Building>(&db, id, store::get).await
 }
 
 /// Changes a building.
@@ -314,15 +312,7 @@ pub async fn update_building(
     Json(body): Json<BuildingUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
-    let row = db
-        .write(move |conn| {
-            let expected =
-                if_match.expected_version(|| store::get(conn, id).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::update(conn, id, expected, &changes)?)
-        })
-        .await?;
-    let version = row.version;
-    Ok(ok_versioned(&Building::from(row), version))
+    resource::change::<_, Building, _>(&db, id, if_match, changes, store::get, store::update).await
 }
 
 /// Archives a building.
@@ -347,13 +337,5 @@ pub async fn archive_building(
     Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let row = db
-        .write(move |conn| {
-            let expected =
-                if_match.expected_version(|| store::get(conn, id).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::archive(conn, id, expected)?)
-        })
-        .await?;
-    let version = row.version;
-    Ok(ok_versioned(&Building::from(row), version))
+    resource::archive::<_, Building>(&db, id, if_match, store::get, store::archive).await
 }

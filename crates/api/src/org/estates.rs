@@ -11,14 +11,14 @@ use wuye_persistence::org::estates::{
     self as store, EstateChanges, EstateFilter, EstateRow, EstateSort, NewEstate,
 };
 
-use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::concurrency::{IfMatch, IfMatchHeader};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
 use crate::validate::{double_option, label, optional_label, patch_label};
-use crate::{page_type, parse_fields, sort_param};
+use crate::{page_type, parse_fields, resource, sort_param};
 
 /// An estate (小区): a residential compound run by one management office.
 #[derive(Debug, Serialize, ToSchema)]
@@ -255,9 +255,7 @@ pub async fn list_estates(
 )]
 #[get("/estates/{id}")]
 pub async fn get_estate(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
-    let row = db.read(move |conn| store::get(conn, id)).await?;
-    let version = row.version;
-    Ok(ok_versioned(&Estate::from(row), version))
+    resource::read::<_, Estate>(&db, id, store::get).await
 }
 
 /// Changes an estate.
@@ -287,15 +285,7 @@ pub async fn update_estate(
     Json(body): Json<EstateUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
-    let row = db
-        .write(move |conn| {
-            let expected =
-                if_match.expected_version(|| store::get(conn, id).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::update(conn, id, expected, &changes)?)
-        })
-        .await?;
-    let version = row.version;
-    Ok(ok_versioned(&Estate::from(row), version))
+    resource::change::<_, Estate, _>(&db, id, if_match, changes, store::get, store::update).await
 }
 
 /// Archives an estate.
@@ -320,13 +310,5 @@ pub async fn archive_estate(
     Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let row = db
-        .write(move |conn| {
-            let expected =
-                if_match.expected_version(|| store::get(conn, id).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::archive(conn, id, expected)?)
-        })
-        .await?;
-    let version = row.version;
-    Ok(ok_versioned(&Estate::from(row), version))
+    resource::archive::<_, Estate>(&db, id, if_match, store::get, store::archive).await
 }

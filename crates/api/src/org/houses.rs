@@ -13,14 +13,14 @@ use wuye_persistence::org::houses::{
     self as store, HouseChanges, HouseFilter, HouseRow, HouseSort, NewHouse,
 };
 
-use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::concurrency::{IfMatch, IfMatchHeader};
+use crate::error::{ApiResult, FieldError, Problem};
 use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
 use crate::validate::{self, label, rule};
-use crate::{page_type, parse_fields, sort_param};
+use crate::{page_type, parse_fields, resource, sort_param};
 
 /// A house (房屋): the leaf of company → office → estate → building → unit.
 #[derive(Debug, Serialize, ToSchema)]
@@ -348,9 +348,7 @@ pub async fn list_houses(
 )]
 #[get("/houses/{id}")]
 pub async fn get_house(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
-    let row = db.read(move |conn| store::get(conn, id)).await?;
-    let version = row.version;
-    Ok(ok_versioned(&House::from(row), version))
+    resource::read::<_, House>(&db, id, store::get).await
 }
 
 /// Changes a house.
@@ -380,15 +378,7 @@ pub async fn update_house(
     Json(body): Json<HouseUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
-    let row = db
-        .write(move |conn| {
-            let expected =
-                if_match.expected_version(|| store::get(conn, id).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::update(conn, id, expected, &changes)?)
-        })
-        .await?;
-    let version = row.version;
-    Ok(ok_versioned(&House::from(row), version))
+    resource::change::<_, House, _>(&db, id, if_match, changes, store::get, store::update).await
 }
 
 /// Archives a house.
@@ -414,13 +404,5 @@ pub async fn archive_house(
     Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let row = db
-        .write(move |conn| {
-            let expected =
-                if_match.expected_version(|| store::get(conn, id).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::archive(conn, id, expected)?)
-        })
-        .await?;
-    let version = row.version;
-    Ok(ok_versioned(&House::from(row), version))
+    resource::archive::<_, House>(&db, id, if_match, store::get, store::archive).await
 }

@@ -11,14 +11,14 @@ use wuye_persistence::org::offices::{
     self as store, NewOffice, OfficeChanges, OfficeFilter, OfficeRow, OfficeSort,
 };
 
-use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::concurrency::{IfMatch, IfMatchHeader};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
 use crate::validate::{double_option, label, optional_label, patch_label};
-use crate::{page_type, parse_fields, sort_param};
+use crate::{page_type, parse_fields, resource, sort_param};
 
 /// A management office (管理处): runs one or a few estates; staff data
 /// scopes are cut by office.
@@ -291,9 +291,7 @@ pub async fn list_offices(
 )]
 #[get("/offices/{id}")]
 pub async fn get_office(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
-    let row = db.read(move |conn| store::get(conn, id)).await?;
-    let version = row.version;
-    Ok(ok_versioned(&Office::from(row), version))
+    resource::read::<_, Office>(&db, id, store::get).await
 }
 
 /// Changes a management office.
@@ -323,15 +321,7 @@ pub async fn update_office(
     Json(body): Json<OfficeUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
-    let row = db
-        .write(move |conn| {
-            let expected =
-                if_match.expected_version(|| store::get(conn, id).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::update(conn, id, expected, &changes)?)
-        })
-        .await?;
-    let version = row.version;
-    Ok(ok_versioned(&Office::from(row), version))
+    resource::change::<_, Office, _>(&db, id, if_match, changes, store::get, store::update).await
 }
 
 /// Archives a management office.
@@ -356,13 +346,5 @@ pub async fn archive_office(
     Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let row = db
-        .write(move |conn| {
-            let expected =
-                if_match.expected_version(|| store::get(conn, id).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::archive(conn, id, expected)?)
-        })
-        .await?;
-    let version = row.version;
-    Ok(ok_versioned(&Office::from(row), version))
+    resource::archive::<_, Office>(&db, id, if_match, store::get, store::archive).await
 }

@@ -11,14 +11,14 @@ use wuye_persistence::org::units::{
     self as store, NewUnit, UnitChanges, UnitFilter, UnitRow, UnitSort,
 };
 
-use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::concurrency::{IfMatch, IfMatchHeader};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
 use crate::time::utc;
 use crate::validate::label;
-use crate::{page_type, parse_fields, sort_param};
+use crate::{page_type, parse_fields, resource, sort_param};
 
 /// A unit (单元): a stairwell of a building; house numbers count within it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -245,9 +245,7 @@ pub async fn list_units(
 )]
 #[get("/units/{id}")]
 pub async fn get_unit(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
-    let row = db.read(move |conn| store::get(conn, id)).await?;
-    let version = row.version;
-    Ok(ok_versioned(&Unit::from(row), version))
+    resource::read::<_, Unit>(&db, id, store::get).await
 }
 
 /// Changes a unit.
@@ -277,15 +275,7 @@ pub async fn update_unit(
     Json(body): Json<UnitUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
-    let row = db
-        .write(move |conn| {
-            let expected =
-                if_match.expected_version(|| store::get(conn, id).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::update(conn, id, expected, &changes)?)
-        })
-        .await?;
-    let version = row.version;
-    Ok(ok_versioned(&Unit::from(row), version))
+    resource::change::<_, Unit, _>(&db, id, if_match, changes, store::get, store::update).await
 }
 
 /// Archives a unit.
@@ -310,13 +300,5 @@ pub async fn archive_unit(
     Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let row = db
-        .write(move |conn| {
-            let expected =
-                if_match.expected_version(|| store::get(conn, id).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::archive(conn, id, expected)?)
-        })
-        .await?;
-    let version = row.version;
-    Ok(ok_versioned(&Unit::from(row), version))
+    resource::archive::<_, Unit>(&db, id, if_match, store::get, store::archive).await
 }

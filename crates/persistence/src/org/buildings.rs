@@ -7,7 +7,8 @@ use wuye_domain::Label;
 use crate::page::{After, ArchivedFilter, Page, PageRequest, SortValue};
 use crate::schema::buildings::{self, dsl};
 use crate::{
-    DbConn, StoreError, clock, ensure_no_active, keyset, keyset_by_id, parent, versioned_repo,
+    DbConn, StoreError, clock, ensure_no_active, filter_archived, filter_contains, keyset,
+    keyset_by_id, parent, versioned_repo,
 };
 
 /// A stored building; columns in schema order.
@@ -125,17 +126,9 @@ pub fn list(
         query = query.filter(dsl::estate_id.eq(id));
     }
     if let Some(text) = &filter.name_contains {
-        query = query.filter(
-            crate::page::lower(dsl::name)
-                .like(crate::page::contains_pattern(text))
-                .escape('\\'),
-        );
+        query = filter_contains!(query, dsl::name, text);
     }
-    query = match filter.archived {
-        ArchivedFilter::Exclude => query.filter(dsl::archived_at.is_null()),
-        ArchivedFilter::Only => query.filter(dsl::archived_at.is_not_null()),
-        ArchivedFilter::Include => query,
-    };
+    query = filter_archived!(query, dsl::archived_at, filter.archived);
     let after = page.after.as_ref();
     query = match page.sort {
         BuildingSort::Id => keyset_by_id!(query, dsl::id, page.direction, after.map(|a| a.id)),

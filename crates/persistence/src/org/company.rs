@@ -25,6 +25,12 @@ pub struct CompanyRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl crate::Versioned for CompanyRow {
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
 /// Changes to the settings; `None` keeps a field.
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = company_settings)]

@@ -8,7 +8,10 @@ use wuye_domain::org::{Area, HouseAreas, HouseState, HouseType};
 
 use crate::page::{ArchivedFilter, Page, PageRequest, SortValue};
 use crate::schema::houses::{self, dsl};
-use crate::{DbConn, StoreError, clock, keyset, keyset_by_id, parent, versioned_repo};
+use crate::{
+    DbConn, StoreError, clock, filter_archived, filter_contains, keyset, keyset_by_id, parent,
+    versioned_repo,
+};
 
 /// A stored house; columns in schema order.
 #[derive(Debug, Clone, Queryable)]
@@ -179,17 +182,9 @@ pub fn list(
         query = query.filter(dsl::house_type.eq(house_type.as_str()));
     }
     if let Some(text) = &filter.number_contains {
-        query = query.filter(
-            crate::page::lower(dsl::number)
-                .like(crate::page::contains_pattern(text))
-                .escape('\\'),
-        );
+        query = filter_contains!(query, dsl::number, text);
     }
-    query = match filter.archived {
-        ArchivedFilter::Exclude => query.filter(dsl::archived_at.is_null()),
-        ArchivedFilter::Only => query.filter(dsl::archived_at.is_not_null()),
-        ArchivedFilter::Include => query,
-    };
+    query = filter_archived!(query, dsl::archived_at, filter.archived);
     let after = page.after.as_ref();
     query = match page.sort {
         HouseSort::Id => keyset_by_id!(query, dsl::id, page.direction, after.map(|a| a.id)),
