@@ -1795,3 +1795,19 @@ db_test!(array_bodies_are_422, |app| {
         .await;
     problem(reply, 422, "request.invalid_body");
 });
+
+// Integer query parameters accept integral floats (`3.0`), as JSON Schema
+// integers do; a fraction is still 400.
+db_test!(integer_query_parameters_accept_integral_floats, |app| {
+    let chain = app.create_unit_chain("浮点").await;
+    app.create_house(chain.unit, "101", 1).await;
+    app.create_house(chain.unit, "102", 1).await;
+    let reply = app
+        .get(&format!("{HOUSES}?unit_id={}.0&limit=1.0", chain.unit))
+        .await
+        .expect(200);
+    assert_eq!(reply.body["items"].as_array().unwrap().len(), 1);
+    assert!(reply.body["next_cursor"].is_string());
+    let reply = app.get(&format!("{HOUSES}?unit_id={}.5", chain.unit)).await;
+    problem(reply, 400, "request.invalid_query");
+});

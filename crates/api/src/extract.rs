@@ -131,6 +131,22 @@ impl FromRequest for Id {
     }
 }
 
+/// Deserialises an optional integer query parameter, accepting integral
+/// floats (`3.0`) as JSON Schema does. Use with
+/// `#[serde(default, deserialize_with = "crate::extract::query_integer")]`.
+pub fn query_integer<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(text) => parse_id(&text)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an integer: {text:?}"))),
+    }
+}
+
 fn parse_id(text: &str) -> Option<i64> {
     if let Ok(id) = text.parse::<i64>() {
         return Some(id);

@@ -23,6 +23,7 @@ pub const MAX_LIMIT: i64 = 200;
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Rows per page (1–200, default 20).
+    #[serde(default, deserialize_with = "crate::extract::query_integer")]
     #[param(minimum = 1, maximum = 200, default = 20)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page; omit for the first page.

@@ -150,6 +150,7 @@ sort_param! {
 #[into_params(parameter_in = Query)]
 pub struct EstateListParams {
     /// Only this management office's estates.
+    #[serde(default, deserialize_with = "crate::extract::query_integer")]
     pub office_id: Option<i64>,
     /// Only names containing this text (case-insensitive for A–Z).
     #[param(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]

@@ -224,12 +224,16 @@ sort_param! {
 #[into_params(parameter_in = Query)]
 pub struct HouseListParams {
     /// Only this management office's houses.
+    #[serde(default, deserialize_with = "crate::extract::query_integer")]
     pub office_id: Option<i64>,
     /// Only this estate's.
+    #[serde(default, deserialize_with = "crate::extract::query_integer")]
     pub estate_id: Option<i64>,
     /// Only this building's.
+    #[serde(default, deserialize_with = "crate::extract::query_integer")]
     pub building_id: Option<i64>,
     /// Only this unit's.
+    #[serde(default, deserialize_with = "crate::extract::query_integer")]
     pub unit_id: Option<i64>,
     /// Only in this occupancy state.
     #[param(inline)]
