@@ -26,7 +26,8 @@ pub struct PageParams {
     #[serde(default, deserialize_with = "crate::extract::query_integer")]
     #[param(minimum = 1, maximum = 200, default = 20)]
     pub limit: Option<i64>,
-    /// `next_cursor` of the previous page; omit for the first page.
+    /// `next_cursor` of the previous page; omit it (or leave it empty) for
+    /// the first page.
     #[param(max_length = 512, nullable = false)]
     pub cursor: Option<String>,
 }
@@ -94,9 +95,12 @@ impl PageParams {
                 ),
             ));
         }
+        // `cursor=` (empty) is the first page, as if it were absent:
+        // clients often send the parameter unconditionally.
         let after = self
             .cursor
             .as_deref()
+            .filter(|cursor| !cursor.is_empty())
             .map(|cursor| decode(cursor, sort_name))
             .transpose()?;
         Ok(PageRequest {
@@ -267,7 +271,7 @@ mod tests {
 
     #[test]
     fn garbage_cursors_and_limits_are_refused() {
-        for cursor in ["", "!!!", "eyJ4IjoxfQ"] {
+        for cursor in ["!!!", "eyJ4IjoxfQ", "AAAA"] {
             let error = params(None, Some(cursor))
                 .request("id", (), Direction::Asc)
                 .unwrap_err();
