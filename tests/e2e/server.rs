@@ -76,6 +76,11 @@ fn serve_is_the_default_and_stops_gracefully_on_sigterm() {
     );
     let (status, _) = http(&address, "GET", "/docs/");
     assert!(status.contains("200"), "Swagger UI: {status}");
+    let (status, _) = http(&address, "GET", "/docs");
+    assert!(
+        status.contains("308"),
+        "/docs redirects to /docs/: {status}"
+    );
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

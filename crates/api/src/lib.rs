@@ -114,6 +114,7 @@ pub fn app(
         .app_data(extract::query_config())
         .app_data(extract::path_config())
         .route("/openapi.json", web::get().to(ops::openapi_json))
+        .route("/docs", web::get().to(ops::docs_redirect))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", Default::default()))
         .default_service(web::to(ops::fallback))
         .wrap(from_fn(middleware::method_override))

@@ -75,6 +75,7 @@ pub fn route_table(doc: &openapi::OpenApi) -> RouteTable {
         }
     }
     table.add("/openapi.json", Method::GET);
+    table.add("/docs", Method::GET);
     table
 }
 

@@ -82,6 +82,14 @@ pub async fn openapi_json(document: web::Data<OpenApiJson>) -> HttpResponse {
         .body(document.0.as_str().to_owned())
 }
 
+/// `/docs` → `/docs/`, where Swagger UI lives (its relative asset links need
+/// the slash).
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}
+
 /// The serialised contract, shared by every worker.
 #[derive(Debug, Clone)]
 pub struct OpenApiJson(pub Arc<String>);
