@@ -62,10 +62,7 @@ impl AppState {
     pub fn new(db: Db, config: ApiConfig) -> Self {
         let document = openapi::document();
         let routes = openapi::route_table(&document);
-        let mut json = document
-            .to_pretty_json()
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        json.push('\n');
+        let json = openapi::to_json(&document);
         Self {
             db: web::Data::new(db),
             metrics: web::Data::new(metrics::Metrics::default()),

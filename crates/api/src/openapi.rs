@@ -6,7 +6,7 @@ use actix_web::App;
 use actix_web::http::Method;
 use utoipa::OpenApi;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::{self, Content, Ref, RefOr, Response};
+use utoipa::openapi::{self, Content, Ref, RefOr};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldProblem, Problem};
@@ -58,7 +58,12 @@ pub fn document() -> openapi::OpenApi {
 
 /// The contract as served and committed: pretty JSON ending in a newline.
 pub fn document_json() -> String {
-    let mut json = document()
+    to_json(&document())
+}
+
+/// Serialises a document the way it is served and committed.
+pub fn to_json(doc: &openapi::OpenApi) -> String {
+    let mut json = doc
         .to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     json.push('\n');
@@ -69,8 +74,7 @@ pub fn document_json() -> String {
 pub fn route_table(doc: &openapi::OpenApi) -> RouteTable {
     let mut table = RouteTable::default();
     for (path, item) in &doc.paths.paths {
-        for (method, operation) in operations(item) {
-            let _ = operation;
+        for (method, _) in operations(item) {
             table.add(path, method);
         }
     }
@@ -92,17 +96,16 @@ fn operations(item: &openapi::PathItem) -> Vec<(Method, &Operation)> {
     .collect()
 }
 
-fn operations_mut(item: &mut openapi::PathItem) -> Vec<(Method, &mut Operation)> {
+fn operations_mut(item: &mut openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
     [
-        (Method::GET, item.get.as_mut()),
-        (Method::POST, item.post.as_mut()),
-        (Method::PUT, item.put.as_mut()),
-        (Method::PATCH, item.patch.as_mut()),
-        (Method::DELETE, item.delete.as_mut()),
+        item.get.as_mut(),
+        item.post.as_mut(),
+        item.put.as_mut(),
+        item.patch.as_mut(),
+        item.delete.as_mut(),
     ]
     .into_iter()
-    .filter_map(|(method, operation)| operation.map(|op| (method, op)))
-    .collect()
+    .flatten()
 }
 
 /// Adds the problem responses any operation can give: 400 (malformed
@@ -141,14 +144,10 @@ fn add_shared_responses(doc: &mut openapi::OpenApi) {
             .insert(name.to_owned(), RefOr::T(response));
     }
     for item in doc.paths.paths.values_mut() {
-        for (method, operation) in operations_mut(item) {
+        for operation in operations_mut(item) {
             let has_body = operation.request_body.is_some();
             for (status, name, _) in shared {
-                let applies = match status {
-                    "413" | "415" => has_body,
-                    "405" => true,
-                    _ => true,
-                };
+                let applies = has_body || !matches!(status, "413" | "415");
                 if applies && !operation.responses.responses.contains_key(status) {
                     operation.responses.responses.insert(
                         status.to_owned(),
@@ -156,7 +155,6 @@ fn add_shared_responses(doc: &mut openapi::OpenApi) {
                     );
                 }
             }
-            let _ = (method, Response::default());
         }
     }
 }
