@@ -62,20 +62,18 @@ db_test!(walking_pages_returns_every_row_once, |app| {
     assert_eq!(seen, created, "names office00… sort like ids");
 });
 
-// Rows created while a client pages by `id` show up once, at the end;
-// nothing is repeated or skipped.
-db_test!(pages_by_id_stay_stable_while_rows_are_inserted, |app| {
-    let original = create_offices(&app, "office", 12).await;
-    let base = format!("{OFFICES}?sort=id");
+/// Walks every page of `base` five rows at a time, creating two offices
+/// after each page; returns the ids seen and the ids created meanwhile.
+async fn walk_while_inserting(app: &TestApp, base: &str) -> (Vec<i64>, Vec<i64>) {
     let mut seen = Vec::new();
     let mut inserted = Vec::new();
     let mut cursor = None;
     let mut round = 0;
     loop {
-        let (items, next) = page(&app, &base, 5, cursor.as_deref()).await;
+        let (items, next) = page(app, base, 5, cursor.as_deref()).await;
         seen.extend(items);
         if next.is_none() {
-            break;
+            return (seen, inserted);
         }
         cursor = next;
         for _ in 0..2 {
@@ -83,6 +81,14 @@ db_test!(pages_by_id_stay_stable_while_rows_are_inserted, |app| {
             round += 1;
         }
     }
+}
+
+// Rows created while a client pages by `id` show up once, at the end;
+// nothing is repeated or skipped.
+db_test!(pages_by_id_stay_stable_while_rows_are_inserted, |app| {
+    let original = create_offices(&app, "office", 12).await;
+    let base = format!("{OFFICES}?sort=id");
+    let (seen, inserted) = walk_while_inserting(&app, &base).await;
     let expected: Vec<i64> = original.iter().chain(&inserted).copied().collect();
     assert_eq!(seen, expected);
     assert!(inserted.iter().all(|id| id > original.last().unwrap()));
@@ -95,22 +101,7 @@ db_test!(
     |app| {
         let original = create_offices(&app, "office", 12).await;
         let base = format!("{OFFICES}?sort=-id");
-        let mut seen = Vec::new();
-        let mut inserted = Vec::new();
-        let mut cursor = None;
-        let mut round = 0;
-        loop {
-            let (items, next) = page(&app, &base, 5, cursor.as_deref()).await;
-            seen.extend(items);
-            if next.is_none() {
-                break;
-            }
-            cursor = next;
-            for _ in 0..2 {
-                inserted.push(app.create_office(&format!("new{round:02}")).await);
-                round += 1;
-            }
-        }
+        let (seen, inserted) = walk_while_inserting(&app, &base).await;
         let mut expected = original.clone();
         expected.reverse();
         assert_eq!(seen, expected);
