@@ -2,7 +2,7 @@
 -- Every request creates a new house in one unit reserved for this benchmark;
 -- numbers stay unique across wrk threads (each thread has its own Lua state,
 -- so the thread number is part of the house number).
--- Usage: UNIT_ID=123 RUN=1 wrk -s bench/create_house.lua http://127.0.0.1:PORT/api/v1/houses
+-- Usage: UNIT_ID=123 RUN=1 BENCH_TOKEN=<access token> wrk -s bench/create_house.lua http://127.0.0.1:PORT/api/v1/houses
 
 local unit_id = tonumber(os.getenv("UNIT_ID") or error("UNIT_ID is not set"))
 local run = os.getenv("RUN") or "0"
@@ -20,6 +20,7 @@ function init(args)
   prefix = "R" .. run .. "T" .. tostring(thread_no or 0) .. "-"
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or error("BENCH_TOKEN is not set"))
 end
 
 function request()

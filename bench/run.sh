@@ -6,9 +6,12 @@
 # free port, seeds it through the HTTP API (bench/seed.py), then measures with
 # wrk, each run bounded by BENCH_DURATION:
 #   healthz        GET /healthz                       baseline (no database)
-#   get_house      GET /api/v1/houses/{id}            one row by primary key
+#   get_house      GET /api/v1/houses/{id}            one row by primary key, authorised and scoped
 #   page_houses    GET /api/v1/houses?limit=20&cursor=…  keyset page from the middle
 #   create_house   POST /api/v1/houses                insert in a transaction
+# Every API request carries an administrator's access token (made with
+# `wuye admin create` and signed in), so authentication and the per-request
+# grant lookup are part of each figure;
 # and prints req/s, latency p50/p99, non-2xx count and the ratio to the baseline.
 # Traffic goes to loopback only.
 #
@@ -84,12 +87,19 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-start_server() { # DB_URL -> sets SERVER_PID, BASE
+start_server() { # DB_URL -> sets SERVER_PID, BASE, BENCH_TOKEN
   local db_url=$1 port
   port=$(free_port)
   BASE=http://127.0.0.1:$port
   WUYE_DATABASE_URL=$db_url WUYE_ENV=production WUYE_LOG=warn "$BIN" migrate >"$WORK/migrate.log" 2>&1 ||
     { cat "$WORK/migrate.log" >&2; return 1; }
+  local password
+  password="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  printf '%s\n' "$password" | WUYE_DATABASE_URL=$db_url WUYE_LOG=warn \
+    "$BIN" admin create --username bench --password-stdin >"$WORK/admin.log" 2>&1 ||
+    { cat "$WORK/admin.log" >&2; return 1; }
+  export WUYE_JWT_SECRET
+  WUYE_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   local -a pool=()
   if [[ -n ${BENCH_POOL_SIZE:-} ]]; then pool=(WUYE_DB_POOL_SIZE="$BENCH_POOL_SIZE"); fi
   env "${pool[@]}" WUYE_DATABASE_URL="$db_url" WUYE_BIND="127.0.0.1:$port" WUYE_ENV=production WUYE_LOG=warn \
@@ -97,7 +107,13 @@ start_server() { # DB_URL -> sets SERVER_PID, BASE
   SERVER_PID=$!
   local _
   for _ in $(seq 1 150); do
-    curl -fsS -o /dev/null --max-time 2 "$BASE/readyz" 2>/dev/null && return 0
+    if curl -fsS -o /dev/null --max-time 2 "$BASE/readyz" 2>/dev/null; then
+      export BENCH_TOKEN
+      BENCH_TOKEN=$(curl -fsS -H 'Content-Type: application/json' \
+        -d "{\"username\":\"bench\",\"password\":\"$password\"}" "$BASE/api/v1/auth/login" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+      return 0
+    fi
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.2
   done
@@ -156,14 +172,15 @@ bench_backend() { # LABEL DB_URL
 
   # Sanity: each scenario's request must succeed before it is measured.
   curl -fsS -o /dev/null "$BASE/healthz"
-  curl -fsS -o /dev/null "$BASE/api/v1/houses/$house_id"
-  curl -fsS -o /dev/null "$page_url"
+  local auth=(-H "Authorization: Bearer $BENCH_TOKEN")
+  curl -fsS -o /dev/null "${auth[@]}" "$BASE/api/v1/houses/$house_id"
+  curl -fsS -o /dev/null "${auth[@]}" "$page_url"
 
   local -A result
   echo "==> [$label] wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $RUNS run(s) each"
   result[healthz]=$(run_wrk healthz "$BASE/healthz")
-  result[get_house]=$(run_wrk get_house "$BASE/api/v1/houses/$house_id")
-  result[page_houses]=$(run_wrk page_houses "$page_url")
+  result[get_house]=$(run_wrk get_house "$BASE/api/v1/houses/$house_id" "${auth[@]}")
+  result[page_houses]=$(run_wrk page_houses "$page_url" "${auth[@]}")
   result[create_house]=$(UNIT_ID=$unit_id run_wrk create_house "$BASE/api/v1/houses" -s bench/create_house.lua)
   stop_server
 

@@ -20,6 +20,7 @@ import json
 import sys
 import threading
 import time
+import os
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,6 +40,9 @@ class Client:
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
         data = None if body is None else json.dumps(body).encode()
         headers = {"Accept": "application/json"}
+        token = os.environ.get("BENCH_TOKEN")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         if data is not None:
             headers["Content-Type"] = "application/json"
         for attempt in (1, 2):

@@ -6,7 +6,11 @@
 
 mod support;
 
+mod access;
 mod contract;
 mod conventions;
+mod identity;
 mod org;
+mod residents;
 mod server;
+mod wechat_stub;

@@ -12,8 +12,46 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{Value, json};
+use wuye_api::auth::password::{PasswordCost, Passwords};
 use wuye_api::{ApiConfig, AppState};
+use wuye_domain::access::{AssignmentScope, DataScope, Permission, Username};
+use wuye_persistence::access::{roles, users};
 use wuye_persistence::{Db, DbConfig};
+
+use crate::wechat_stub::WechatStub;
+
+/// The administrator every test app starts with (`wuye admin create`'s
+/// account), signed in for [`TestApp::call`] and friends.
+pub const ADMIN_USERNAME: &str = "admin";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "admin password 1";
+/// The signing secret of test apps.
+pub const TEST_JWT_SECRET: &[u8] = b"test-only secret, 0123456789 abcdefghijklmnop";
+
+/// The stand-in WeChat most tests share; a test that switches its failures
+/// builds its app with its own (see [`TestApp::with_config`]).
+pub fn shared_wechat() -> &'static WechatStub {
+    static STUB: std::sync::OnceLock<WechatStub> = std::sync::OnceLock::new();
+    STUB.get_or_init(WechatStub::start)
+}
+
+/// Hashes passwords as cheaply as argon2id allows: tests create many
+/// accounts and nothing is at stake.
+pub fn passwords() -> &'static Passwords {
+    static PASSWORDS: std::sync::OnceLock<Passwords> = std::sync::OnceLock::new();
+    PASSWORDS.get_or_init(|| Passwords::new(PasswordCost::insecure_fast()).expect("argon2 params"))
+}
+
+/// Who a request is sent as.
+#[derive(Debug, Clone, Copy)]
+pub enum As<'a> {
+    /// The test app's administrator.
+    Admin,
+    /// This bearer token (or integration key).
+    Token(&'a str),
+    /// No `Authorization` header at all.
+    Nobody,
+}
 
 /// The backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,10 +183,12 @@ impl Reply {
 type AppService =
     actix_service::boxed::BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
 
-/// The real app over a fresh database.
+/// The real app over a fresh database, with a signed-in administrator.
 pub struct TestApp {
     pub backend: Backend,
     pub db: Db,
+    /// The administrator's access token.
+    pub admin_token: String,
     service: AppService,
     _scratch: Scratch,
 }
@@ -199,20 +239,108 @@ impl TestApp {
         Self::start(Backend::Sqlite, &url, Scratch::Sqlite(dir), config).await
     }
 
-    async fn start(backend: Backend, url: &str, scratch: Scratch, config: ApiConfig) -> Self {
+    /// A fresh app on `backend` with a specific configuration (its own
+    /// stand-in WeChat, say); PostgreSQL is skipped (`None`) when not
+    /// configured.
+    pub async fn with_config(backend: Backend, config: ApiConfig) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite_with(config).await),
+            Backend::Postgres => Self::postgres_with(config).await,
+        }
+    }
+
+    async fn start(backend: Backend, url: &str, scratch: Scratch, mut config: ApiConfig) -> Self {
+        if config.auth.secret.is_empty() {
+            config.auth.secret = TEST_JWT_SECRET.to_vec();
+            config.auth.password_cost = PasswordCost::insecure_fast();
+        }
+        if !config.wechat.is_configured() {
+            config.wechat = shared_wechat().config();
+        }
         let db = Db::connect(&DbConfig {
             url: url.to_owned(),
             ..DbConfig::default()
         })
         .expect("open test database");
         db.migrate().expect("migrate test database");
-        let service = test::init_service(wuye_api::app(AppState::new(db.clone(), config))).await;
-        Self {
+        let hash = passwords().hash(ADMIN_PASSWORD).expect("hash");
+        db.write(move |conn| {
+            let username = Username::parse(ADMIN_USERNAME).expect("username");
+            users::bootstrap_admin(conn, &username, &hash)
+        })
+        .await
+        .expect("create the administrator");
+        let state = AppState::new(db.clone(), config).expect("app state");
+        let service = test::init_service(wuye_api::app(state)).await;
+        let mut app = Self {
             backend,
             db,
+            admin_token: String::new(),
             service: actix_service::boxed::service(service),
             _scratch: scratch,
-        }
+        };
+        app.admin_token = app.login(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+        app
+    }
+
+    /// Signs in through the API and returns the access token.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        self.call_as(
+            As::Nobody,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({ "username": username, "password": password })),
+            &[],
+        )
+        .await
+        .expect(200)
+        .body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// A new staff member holding a new role with `permissions` in `scope`,
+    /// signed in; returns the access token. (Arranged in storage directly:
+    /// the accounts API has tests of its own.)
+    pub async fn staff_token(&self, permissions: &[Permission], scope: AssignmentScope) -> String {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let username = format!("staff{n}");
+        let hash = passwords().hash("staff password 1").expect("hash");
+        let permissions: std::collections::BTreeSet<Permission> =
+            permissions.iter().copied().collect();
+        let office_id = scope.offices().first().copied();
+        let name = username.clone();
+        self.db
+            .write(move |conn| {
+                let system = DataScope::system();
+                let role = roles::create(
+                    conn,
+                    &system,
+                    &roles::NewRole {
+                        name: format!("role of {name}"),
+                        description: None,
+                        permissions: permissions.clone(),
+                    },
+                )?;
+                let user = users::create(
+                    conn,
+                    &system,
+                    &users::NewUser {
+                        office_id,
+                        username: Username::parse(&name).expect("username"),
+                        display_name: name.clone(),
+                        mobile: Some("13812345678".to_owned()),
+                        password_hash: hash.clone(),
+                        active: true,
+                    },
+                )?;
+                users::assign(conn, &system, user.id, role.id, &scope)?;
+                Ok::<_, wuye_persistence::StoreError>(())
+            })
+            .await
+            .expect("arrange a staff member");
+        self.login(&username, "staff password 1").await
     }
 
     /// Sends a request built by the caller.
@@ -231,7 +359,8 @@ impl TestApp {
         }
     }
 
-    /// `method path` with an optional JSON body and extra headers.
+    /// `method path` as the administrator, with an optional JSON body and
+    /// extra headers.
     pub async fn call(
         &self,
         method: Method,
@@ -239,7 +368,27 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
+        self.call_as(As::Admin, method, path, body, headers).await
+    }
+
+    /// `method path` as `who`.
+    pub async fn call_as(
+        &self,
+        who: As<'_>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut request = test::TestRequest::default().method(method).uri(path);
+        let token = match who {
+            As::Admin => Some(self.admin_token.as_str()),
+            As::Token(token) => Some(token),
+            As::Nobody => None,
+        };
+        if let Some(token) = token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
         if let Some(body) = body {
             request = request.set_json(body);
         }

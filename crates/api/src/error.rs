@@ -314,6 +314,14 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::not_found(),
+            StoreError::CompanyScopeRequired => Self::new(
+                StatusCode::FORBIDDEN,
+                "auth.company_scope_required",
+                Text::new(
+                    "此操作涉及公司级记录，需要全公司范围的授权",
+                    "This concerns company-level records and needs a company-wide scope",
+                ),
+            ),
             StoreError::VersionMismatch { current } => Self::precondition_failed(current),
             StoreError::Archived => Self::conflict(
                 "conflict.archived",
@@ -391,6 +399,7 @@ fn children_zh(children: &str) -> &'static str {
         "buildings" => "楼栋",
         "units" => "单元",
         "houses" => "房屋",
+        "role_assignments" => "角色授权",
         _ => "下级记录",
     }
 }

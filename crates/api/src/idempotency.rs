@@ -11,9 +11,12 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
+use wuye_domain::access::{DataScope, Permission};
+use wuye_persistence::audit::AuditTarget;
 use wuye_persistence::idempotency::{self, Claim, KeyRef, StoredResponse};
 use wuye_persistence::{Db, DbConn, StoreError};
 
+use crate::auth::Caller;
 use crate::concurrency::etag;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Text;
@@ -85,22 +88,31 @@ impl FromRequest for IdempotencyKey {
 }
 
 /// A `201 Created` built inside the creating transaction, so that with a
-/// key it can be stored in that same transaction.
+/// key it can be stored in that same transaction, and the audit event
+/// written there too.
 #[derive(Debug, Clone)]
 pub struct Created {
     location: String,
     version: i32,
+    target: AuditTarget,
     body: String,
 }
 
 impl Created {
-    /// The new record at `location`, at `version`.
-    pub fn new<T: Serialize>(location: String, version: i32, body: &T) -> Result<Self, StoreError> {
+    /// The new record `target` at `location`, at `version`, answered as
+    /// `body`.
+    pub fn new<T: Serialize>(
+        location: String,
+        version: i32,
+        target: AuditTarget,
+        body: &T,
+    ) -> Result<Self, StoreError> {
         let body = serde_json::to_string(body)
             .map_err(|e| StoreError::Internal(format!("response not serialisable: {e}")))?;
         Ok(Self {
             location,
             version,
+            target,
             body,
         })
     }
@@ -119,20 +131,80 @@ impl Created {
 }
 
 impl IdempotencyKey {
-    /// Runs a create: `work` writes the record and builds its [`Created`]
-    /// answer in one transaction; with a key, the answer is stored in that
-    /// transaction too, and a retry gets it back without running `work`.
-    pub async fn create<B, F>(self, db: &Db, body: &B, work: F) -> ApiResult<HttpResponse>
+    /// Runs a create for `caller`, who needs `permission`: `work` writes the
+    /// record within the caller's scope and builds its [`Created`] answer,
+    /// and a `create` audit event listing `body` is written, all in one
+    /// transaction. With a key, the answer is stored in that transaction
+    /// too, and a retry by the same caller gets it back without running
+    /// `work`.
+    pub async fn create<B, F>(
+        self,
+        db: &Db,
+        caller: Caller,
+        permission: Permission,
+        body: &B,
+        work: F,
+    ) -> ApiResult<HttpResponse>
     where
         B: Serialize,
-        F: Fn(&mut DbConn) -> Result<Created, StoreError> + Send + 'static,
+        F: Fn(&mut DbConn, &DataScope) -> Result<Created, StoreError> + Send + 'static,
     {
+        self.create_with(
+            db,
+            caller,
+            body,
+            || async { Ok(()) },
+            move |conn, caller, ()| {
+                let scope = caller.authorize(conn, permission)?;
+                Ok(work(conn, &scope)?)
+            },
+        )
+        .await
+    }
+
+    /// The general form of [`IdempotencyKey::create`], for creates that
+    /// are not authorised by a permission (a resident's own records) or
+    /// that need a step outside the database first (exchanging a
+    /// single-use WeChat code). `prepare` runs once, after a retry has been
+    /// recognised — so a replay never repeats it — and before the
+    /// transaction; `work` authorises `caller` itself and writes the record
+    /// from what `prepare` gave. The `create` audit event and the stored
+    /// answer are written as in [`IdempotencyKey::create`].
+    pub async fn create_with<B, P, Fut, T, F>(
+        self,
+        db: &Db,
+        caller: Caller,
+        body: &B,
+        prepare: P,
+        work: F,
+    ) -> ApiResult<HttpResponse>
+    where
+        B: Serialize,
+        P: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+        T: Send + Sync + 'static,
+        F: Fn(&mut DbConn, &Caller, &T) -> ApiResult<Created> + Send + 'static,
+    {
+        let request = serde_json::to_value(body).map_err(|e| ApiError::internal(&e))?;
+        let principal = caller.principal();
+        let create = move |conn: &mut DbConn, prepared: &T| -> ApiResult<Created> {
+            let created = work(conn, &caller, prepared)?;
+            crate::audit::record(
+                conn,
+                caller.actor(),
+                "create",
+                created.target.clone(),
+                &request,
+            )?;
+            Ok(created)
+        };
         let Some(key) = self.key else {
-            let created = db.write(move |conn| work(conn)).await?;
+            let prepared = prepare().await?;
+            let created = db.write(move |conn| create(conn, &prepared)).await?;
             return Ok(respond(&created.stored(), false));
         };
         let key_ref = KeyRef {
-            principal: String::new(),
+            principal,
             key,
             fingerprint: fingerprint(&self.method_and_path, body)?,
         };
@@ -147,14 +219,18 @@ impl IdempotencyKey {
             Claim::Claimed => {}
         }
         let complete_ref = key_ref.clone();
-        let outcome = db
-            .write(move |conn| {
-                let created = work(conn)?;
-                let stored = created.stored();
-                idempotency::complete(conn, &complete_ref, &stored)?;
-                Ok::<_, StoreError>(stored)
-            })
-            .await;
+        let outcome = match prepare().await {
+            Ok(prepared) => {
+                db.write(move |conn| {
+                    let created = create(conn, &prepared)?;
+                    let stored = created.stored();
+                    idempotency::complete(conn, &complete_ref, &stored)?;
+                    Ok::<_, ApiError>(stored)
+                })
+                .await
+            }
+            Err(error) => Err(error),
+        };
         match outcome {
             Ok(stored) => Ok(respond(&stored, false)),
             Err(error) => {
@@ -166,7 +242,7 @@ impl IdempotencyKey {
                 {
                     tracing::warn!(error = %release_error, "could not release idempotency key");
                 }
-                Err(error.into())
+                Err(error)
             }
         }
     }

@@ -17,32 +17,43 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 use wuye_persistence::Db;
 
+pub mod audit;
+pub mod auth;
 pub mod concurrency;
 pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod idempotency;
+pub mod identity;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
 pub mod org;
 pub mod pagination;
+pub mod residents;
 pub mod resource;
 mod time;
 pub mod validate;
+pub mod wechat;
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Sign-in and tokens (the secret has no default).
+    pub auth: auth::AuthConfig,
+    /// The WeChat mini-program's server API.
+    pub wechat: wechat::WechatConfig,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             body_limit: 1024 * 1024,
+            auth: auth::AuthConfig::default(),
+            wechat: wechat::WechatConfig::default(),
         }
     }
 }
@@ -54,22 +65,27 @@ pub struct AppState {
     metrics: web::Data<metrics::Metrics>,
     openapi: web::Data<ops::OpenApiJson>,
     routes: web::Data<ops::RouteTable>,
-    config: ApiConfig,
+    auth: web::Data<auth::Auth>,
+    wechat: web::Data<wechat::WechatClient>,
+    body_limit: usize,
 }
 
 impl AppState {
-    /// Builds the shared state (and the contract, once).
-    pub fn new(db: Db, config: ApiConfig) -> Self {
+    /// Builds the shared state (and the contract, once); fails without a
+    /// usable signing secret.
+    pub fn new(db: Db, config: ApiConfig) -> Result<Self, auth::AuthSetupError> {
         let document = openapi::document();
         let routes = openapi::route_table(&document);
         let json = openapi::to_json(&document);
-        Self {
+        Ok(Self {
             db: web::Data::new(db),
             metrics: web::Data::new(metrics::Metrics::default()),
             openapi: web::Data::new(ops::OpenApiJson(Arc::new(json))),
             routes: web::Data::new(routes),
-            config,
-        }
+            auth: web::Data::new(auth::Auth::new(config.auth)?),
+            wechat: web::Data::new(wechat::WechatClient::new(config.wechat)),
+            body_limit: config.body_limit,
+        })
     }
 
     /// The database handle.
@@ -84,7 +100,12 @@ pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
-        .service(utoipa_actix_web::scope("/api/v1").configure(org::routes));
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .configure(identity::routes)
+                .configure(org::routes)
+                .configure(residents::routes),
+        );
 }
 
 /// The whole application.
@@ -107,7 +128,9 @@ pub fn app(
         .app_data(state.metrics)
         .app_data(state.openapi)
         .app_data(state.routes)
-        .app_data(web::PayloadConfig::new(state.config.body_limit))
+        .app_data(state.auth)
+        .app_data(state.wechat)
+        .app_data(web::PayloadConfig::new(state.body_limit))
         .app_data(extract::query_config())
         .app_data(extract::path_config())
         .route("/openapi.json", web::get().to(ops::openapi_json))

@@ -26,8 +26,15 @@ without it 428, stale 412.\n\
 - **Method override**: WeChat's `wx.request` cannot send `PATCH`, so `POST` with \
 `X-HTTP-Method-Override: PATCH` (or `PUT`, `DELETE`) is handled exactly as that method, \
 `If-Match` and all.\n\
-- Authentication: these routes are open until the identity module lands; they will then \
-require a bearer token.";
+- **Authentication**: `Authorization: Bearer <token>`. Staff sign in with \
+`POST /api/v1/auth/login`, residents of the WeChat mini-program with `POST /api/v1/auth/wechat`; \
+both get a 15-minute access JWT and a single-use refresh token (`POST /api/v1/auth/refresh`). \
+Integration scripts send a key `wuye_sk_…` the same way. Without a valid credential 401; \
+without the operation's permission 403.\n\
+- **Permissions and data scope**: each operation names the permission it needs (security \
+requirement scopes, `x-permission`, and its description). Where a permission reaches is the \
+caller's data scope (whole company, listed management offices, or own records): a record \
+outside it is answered 404, exactly like one that does not exist, and never appears in a list.";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,6 +47,13 @@ require a bearer token.";
         (name = "buildings", description = "楼栋 / Buildings"),
         (name = "units", description = "单元 / Units"),
         (name = "houses", description = "房屋 / Houses"),
+        (name = "auth", description = "登录与令牌 / Sign-in and tokens"),
+        (name = "users", description = "员工账号与角色授权 / Staff accounts and their role assignments"),
+        (name = "roles", description = "角色与权限 / Roles and permissions"),
+        (name = "api_keys", description = "集成密钥 / Integration keys for scripts"),
+        (name = "binding_requests", description = "住户绑定申请（员工审核）/ Residents' house-binding requests, reviewed by staff"),
+        (name = "me", description = "住户本人（微信小程序）/ The signed-in resident (WeChat mini-program)"),
+        (name = "audit", description = "审计日志 / The audit log"),
         (name = "ops", description = "运维 / Operations"),
     )
 )]
@@ -53,6 +67,7 @@ pub fn document() -> openapi::OpenApi {
         .configure(crate::register)
         .split_for_parts();
     add_shared_responses(&mut doc);
+    add_security(&mut doc);
     doc
 }
 
@@ -155,6 +170,114 @@ fn add_shared_responses(doc: &mut openapi::OpenApi) {
                     );
                 }
             }
+        }
+    }
+}
+
+/// Name of the security scheme of access JWTs.
+pub const BEARER_SCHEME: &str = "bearer";
+/// Name of the security scheme of integration keys.
+pub const API_KEY_SCHEME: &str = "api_key";
+
+/// The permission an operation declares in its security requirements
+/// (`security(("bearer" = ["org.read"]), …)`): `None` for public operations,
+/// `Some("")` for any signed-in caller, `Some("resident")` for residents'
+/// own routes.
+pub fn required_permission(operation: &Operation) -> Option<String> {
+    let requirements = operation.security.as_ref()?;
+    let mut permission = None;
+    for requirement in requirements {
+        let value = serde_json::to_value(requirement).ok()?;
+        let Some(schemes) = value.as_object().filter(|o| !o.is_empty()) else {
+            // `{}`: this operation may be called without credentials.
+            return None;
+        };
+        for scopes in schemes.values() {
+            let scope = scopes
+                .as_array()
+                .and_then(|s| s.first())
+                .and_then(|s| s.as_str())
+                .unwrap_or_default();
+            permission = Some(scope.to_owned());
+        }
+    }
+    permission
+}
+
+/// Declares the two security schemes, adds 401 and 403 to every protected
+/// operation, and states each operation's permission in its description
+/// and as `x-permission`, so clients and people see it without reading
+/// the security requirement.
+fn add_security(doc: &mut openapi::OpenApi) {
+    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.security_schemes.insert(
+        BEARER_SCHEME.to_owned(),
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "员工或住户的访问令牌（15 分钟）/ Access token of a staff member or resident (15 min)",
+                ))
+                .build(),
+        ),
+    );
+    components.security_schemes.insert(
+        API_KEY_SCHEME.to_owned(),
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("wuye_sk_…")
+                .description(Some(
+                    "集成密钥，按权限和数据范围授权 / Integration key, with its own permissions and data scope",
+                ))
+                .build(),
+        ),
+    );
+    for (name, description) in [
+        ("Unauthorized", "未登录或令牌无效 / No valid credential"),
+        ("Forbidden", "缺少所需权限 / Permission missing"),
+    ] {
+        let problem = Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem"))));
+        let response = openapi::ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", problem)
+            .build();
+        components
+            .responses
+            .insert(name.to_owned(), RefOr::T(response));
+    }
+    for item in doc.paths.paths.values_mut() {
+        for operation in operations_mut(item) {
+            let Some(permission) = required_permission(operation) else {
+                continue;
+            };
+            for (status, name) in [("401", "Unauthorized"), ("403", "Forbidden")] {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| {
+                        RefOr::Ref(Ref::new(format!("#/components/responses/{name}")))
+                    });
+            }
+            let stated = match permission.as_str() {
+                "" => "任何已登录的员工或住户 / any signed-in staff member or resident".to_owned(),
+                "resident" => {
+                    "住户本人（微信小程序登录）/ the resident themself (WeChat sign-in)".to_owned()
+                }
+                permission => format!("`{permission}`"),
+            };
+            let description = operation.description.get_or_insert_with(String::new);
+            description.push_str(&format!("\n\n**权限 / Permission:** {stated}"));
+            operation
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert(
+                    "x-permission".to_owned(),
+                    serde_json::Value::String(permission),
+                );
         }
     }
 }

@@ -100,6 +100,11 @@ fn text_error(field: &'static str, error: TextError) -> FieldError {
     }
 }
 
+/// Maps any domain rule failure, given by its stable code, to a field error.
+pub fn rule_code(field: &'static str, code: &'static str) -> FieldError {
+    FieldError::new(field, code, rule_message(code))
+}
+
 /// The message of a domain rule code, for rules checked in storage too.
 pub fn rule_message(code: &str) -> Text {
     match code {
@@ -122,6 +127,34 @@ pub fn rule_message(code: &str) -> Text {
         "floor_out_of_range" => Text::new(
             "楼层须在 -20 到 300 之间",
             "floor must be between -20 and 300",
+        ),
+        "invalid_username" => Text::new(
+            "用户名须为 3 到 32 个小写字母、数字、点、下划线或连字符，并以字母或数字开头",
+            "username must be 3–32 of a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
+        ),
+        "password_length" => Text::new(
+            "密码须为 10 到 128 个字符",
+            "password must be 10 to 128 characters",
+        ),
+        "password_too_simple" => Text::new(
+            "密码须同时包含字母和数字或符号",
+            "password must mix letters with digits or symbols",
+        ),
+        "scope_needs_offices" => Text::new(
+            "数据范围为指定管理处时，须列出至少一个管理处 id",
+            "an office scope must list at least one office id",
+        ),
+        "scope_takes_no_offices" => Text::new(
+            "只有指定管理处的数据范围才能列出管理处",
+            "only an office scope lists offices",
+        ),
+        "invalid_mobile_phone" => Text::new(
+            "不是有效的中国大陆手机号",
+            "not a mainland China mobile phone number",
+        ),
+        "builtin_role_is_fixed" => Text::new(
+            "内置角色不能修改或归档；请新建自定义角色",
+            "built-in roles cannot be changed or archived; create a custom role instead",
         ),
         _ => Text::new("不符合业务规则", "breaks a business rule"),
     }

@@ -5,8 +5,11 @@
 //!
 //! One module per business area, mirroring `wuye-persistence` and `wuye-api`.
 
+pub mod access;
 mod macros;
 pub mod org;
+pub mod personal;
+pub mod residents;
 pub mod text;
 
 pub use macros::UnknownValue;

@@ -18,6 +18,10 @@ pub enum StoreError {
     /// The record does not exist, or is outside the caller's data scope.
     #[error("not found")]
     NotFound,
+    /// The change concerns company-level records (offices, roles, company
+    /// settings), which only a company-wide scope may change.
+    #[error("needs a company-wide scope")]
+    CompanyScopeRequired,
     /// The record changed since the caller read it (`If-Match` is stale).
     #[error("version mismatch: the record is at version {current}")]
     VersionMismatch {

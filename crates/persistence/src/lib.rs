@@ -6,6 +6,8 @@
 //!   an HTTP type, so they compose inside a transaction and stay testable.
 //! - One module per business area (`org`, …), one file per resource.
 
+pub mod access;
+pub mod audit;
 pub mod clock;
 mod db;
 mod error;
@@ -13,6 +15,7 @@ pub mod idempotency;
 mod migrations;
 pub mod org;
 pub mod page;
+pub mod residents;
 pub mod schema;
 mod versioned;
 

@@ -16,5 +16,8 @@ pub(crate) fn run(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
         DbConn::Pg(pg) => pg.run_pending_migrations(POSTGRES),
     }
     .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
-    Ok(applied.iter().map(ToString::to_string).collect())
+    let applied: Vec<String> = applied.iter().map(ToString::to_string).collect();
+    // Built-in roles follow the domain's definition of this version.
+    diesel::Connection::transaction(conn, crate::access::roles::sync_builtin)?;
+    Ok(applied)
 }

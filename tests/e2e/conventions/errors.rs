@@ -308,13 +308,25 @@ async fn body_over_the_limit_is_413(app: TestApp) {
 /// A body over `body_limit` is 413 `request.too_large` (SQLite).
 #[actix_web::test]
 async fn payload_too_large_is_413_sqlite() {
-    body_over_the_limit_is_413(TestApp::sqlite_with(ApiConfig { body_limit: 64 }).await).await;
+    body_over_the_limit_is_413(
+        TestApp::sqlite_with(ApiConfig {
+            body_limit: 64,
+            ..ApiConfig::default()
+        })
+        .await,
+    )
+    .await;
 }
 
 /// A body over `body_limit` is 413 `request.too_large` (PostgreSQL).
 #[actix_web::test]
 async fn payload_too_large_is_413_postgres() {
-    if let Some(app) = TestApp::postgres_with(ApiConfig { body_limit: 64 }).await {
+    if let Some(app) = TestApp::postgres_with(ApiConfig {
+        body_limit: 64,
+        ..ApiConfig::default()
+    })
+    .await
+    {
         body_over_the_limit_is_413(app).await;
     }
 }
@@ -324,9 +336,14 @@ async fn payload_too_large_is_413_postgres() {
 db_test!(
     internal_error_carries_request_id_and_nothing_internal,
     |app| {
+        // PostgreSQL refuses to drop a table others reference unless told to.
+        let drop = match app.backend {
+            crate::support::Backend::Sqlite => "DROP TABLE houses",
+            crate::support::Backend::Postgres => "DROP TABLE houses CASCADE",
+        };
         app.db
-            .write(|conn| {
-                diesel::sql_query("DROP TABLE houses").execute(conn)?;
+            .write(move |conn| {
+                diesel::sql_query(drop).execute(conn)?;
                 Ok::<_, StoreError>(())
             })
             .await

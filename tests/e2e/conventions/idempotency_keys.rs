@@ -282,3 +282,33 @@ db_test!(idempotency_keys_expire_after_24_hours, |app| {
     assert_eq!(all_offices(&app).await.len(), 2);
     assert_eq!(stored_key_rows(&app, "daily").await, 1);
 });
+
+// Keys belong to their sender: another caller using the same key and body
+// gets a create of their own, never the first caller's stored answer.
+db_test!(keys_of_different_callers_never_meet, |app| {
+    let body = json!({ "name": "甲管理处" });
+    let first = create_office_with_key(&app, "shared-key", body.clone())
+        .await
+        .expect(201);
+    app.archive(&format!("{OFFICES}/{}", first.id()), "\"1\"")
+        .await
+        .expect(200);
+    let other = app
+        .staff_token(
+            &[Permission::OrgRead, Permission::OrgWrite],
+            AssignmentScope::Company,
+        )
+        .await;
+    let second = app
+        .call_as(
+            As::Token(&other),
+            Method::POST,
+            OFFICES,
+            Some(body),
+            &[("Idempotency-Key", "shared-key")],
+        )
+        .await
+        .expect(201);
+    assert!(second.header("idempotency-replayed").is_none());
+    assert_ne!(second.id(), first.id());
+});

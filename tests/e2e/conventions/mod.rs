@@ -16,7 +16,8 @@ use wuye_persistence::idempotency::{self, Claim, KeyRef};
 use wuye_persistence::schema::idempotency_keys::dsl as keys;
 
 use crate::db_test;
-use crate::support::{Reply, TestApp, house_body};
+use crate::support::{As, Reply, TestApp, house_body};
+use wuye_domain::access::{AssignmentScope, Permission};
 
 mod errors;
 mod idempotency_keys;
@@ -83,6 +84,7 @@ async fn send_raw(
     let mut request = TestRequest::default()
         .method(method)
         .uri(path)
+        .insert_header(("Authorization", format!("Bearer {}", app.admin_token)))
         .set_payload(body.to_owned());
     if let Some(content_type) = content_type {
         request = request.insert_header(("content-type", content_type));
@@ -197,14 +199,14 @@ async fn create_offices(app: &TestApp, prefix: &str, count: usize) -> Vec<i64> {
     ids
 }
 
-/// The fingerprint the server stored for `key` (principal "").
+/// The fingerprint the server stored for the administrator's `key`.
 async fn stored_fingerprint(app: &TestApp, key: &str) -> String {
     let key = key.to_owned();
     app.db
         .read(move |conn| {
             Ok::<_, StoreError>(
                 keys::idempotency_keys
-                    .filter(keys::principal.eq(""))
+                    .filter(keys::principal.eq(ADMIN_PRINCIPAL))
                     .filter(keys::idempotency_key.eq(&key))
                     .select(keys::fingerprint)
                     .first::<String>(conn)?,
@@ -230,10 +232,14 @@ async fn stored_key_rows(app: &TestApp, key: &str) -> i64 {
         .expect("count idempotency keys")
 }
 
+/// Idempotency keys belong to their sender: the test app's administrator is
+/// the first account of its database.
+const ADMIN_PRINCIPAL: &str = "staff:1";
+
 /// Claims `key` with `fingerprint` as an in-flight first request would.
 async fn claim_key(app: &TestApp, key: &str, fingerprint: &str) -> Claim {
     let key_ref = KeyRef {
-        principal: String::new(),
+        principal: ADMIN_PRINCIPAL.to_owned(),
         key: key.to_owned(),
         fingerprint: fingerprint.to_owned(),
     };

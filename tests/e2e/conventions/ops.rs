@@ -28,11 +28,21 @@ async fn readyz_and_api_answer_503_when_the_database_is_down() {
         ..Default::default()
     })
     .expect("lazy pool");
-    let service = test::init_service(wuye_api::app(wuye_api::AppState::new(
-        db,
-        ApiConfig::default(),
-    )))
-    .await;
+    let mut config = ApiConfig::default();
+    config.auth.secret = crate::support::TEST_JWT_SECRET.to_vec();
+    // A well-signed token: authentication passes, and authorising it needs
+    // the database, which is down.
+    let token = wuye_api::auth::tokens::TokenKeys::new(
+        &config.auth.secret,
+        &config.auth.issuer,
+        &config.auth.audience,
+        config.auth.access_ttl,
+    )
+    .unwrap()
+    .issue(wuye_api::auth::tokens::Subject::Staff(1), 1)
+    .unwrap();
+    let service =
+        test::init_service(wuye_api::app(wuye_api::AppState::new(db, config).unwrap())).await;
     let read = |response: actix_web::dev::ServiceResponse| async move {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -52,7 +62,10 @@ async fn readyz_and_api_answer_503_when_the_database_is_down() {
         (Method::GET, "/api/v1/offices/1", None),
         (Method::POST, OFFICES, Some(json!({ "name": "甲管理处" }))),
     ] {
-        let mut request = test::TestRequest::default().method(method.clone()).uri(uri);
+        let mut request = test::TestRequest::default()
+            .method(method.clone())
+            .uri(uri)
+            .insert_header(("Authorization", format!("Bearer {token}")));
         if let Some(payload) = payload {
             request = request.set_json(payload);
         }

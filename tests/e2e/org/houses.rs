@@ -264,7 +264,9 @@ db_test!(house_areas_are_rounded_to_hundredths, |app| {
     let id = reply.id();
     let row = app
         .db
-        .read(move |conn| wuye_persistence::org::houses::get(conn, id))
+        .read(move |conn| {
+            wuye_persistence::org::houses::get(conn, &wuye_domain::access::DataScope::system(), id)
+        })
         .await
         .unwrap();
     assert_eq!((row.building_area, row.usable_area), (8953, 7211));

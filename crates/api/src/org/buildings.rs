@@ -5,14 +5,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
+use wuye_domain::access::Permission;
 use wuye_domain::org::NAME_MAX_CHARS;
 use wuye_persistence::Db;
+use wuye_persistence::audit::Audited;
 use wuye_persistence::org::buildings::{
     self as store, BuildingChanges, BuildingFilter, BuildingRow, BuildingSort, NewBuilding,
 };
 
+use crate::auth::Caller;
 use crate::concurrency::{IfMatch, IfMatchHeader};
-use crate::error::{ApiResult, FieldError, Problem};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{Id, Json};
 use crate::i18n::Text;
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
@@ -107,12 +110,16 @@ impl BuildingCreate {
 }
 
 /// Changes to a building; absent fields stay, `null` clears a floor count.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"floors_above": 20})))]
 pub struct BuildingUpdate {
     /// New name.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -121,11 +128,19 @@ pub struct BuildingUpdate {
     )]
     pub name: Option<String>,
     /// New floors above ground, or `null` to clear.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "double_option"
+    )]
     #[schema(minimum = 0, maximum = 300)]
     pub floors_above: Option<Option<i32>>,
     /// New floors below ground, or `null` to clear.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "double_option"
+    )]
     #[schema(minimum = 0, maximum = 20)]
     pub floors_below: Option<Option<i32>>,
 }
@@ -211,6 +226,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     description = "在有效的小区下新建楼栋；名称在该小区的有效楼栋中唯一。\n\nCreates a building in an active estate; the name is unique among the estate's active buildings.",
     params(IdempotencyHeader),
     request_body = BuildingCreate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 201, description = "已创建 / Created", body = Building,
             headers(("ETag" = String, description = "版本 / Version, e.g. \"1\""), ("Location" = String, description = "新记录的地址 / URL of the new record"))),
@@ -221,18 +237,26 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[post("/buildings")]
 pub async fn create_building(
     db: web::Data<Db>,
+    caller: Caller,
     key: IdempotencyKey,
     Json(body): Json<BuildingCreate>,
 ) -> ApiResult<HttpResponse> {
     let new = body.parse()?;
-    key.create(&db, &body, move |conn| {
-        let row = store::create(conn, &new)?;
-        Created::new(
-            format!("/api/v1/buildings/{}", row.id),
-            row.version,
-            &Building::from(row),
-        )
-    })
+    key.create(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        &body,
+        move |conn, scope| {
+            let row = store::create(conn, scope, &new)?;
+            Created::new(
+                format!("/api/v1/buildings/{}", row.id),
+                row.version,
+                row.audit_target(),
+                &Building::from(row),
+            )
+        },
+    )
     .await
 }
 
@@ -243,6 +267,7 @@ pub async fn create_building(
     summary = "楼栋列表 / List buildings",
     description = "按管理处、小区和名称筛选；游标分页。\n\nFilter by office, estate and name; cursor pages.",
     params(PageParams, BuildingListParams),
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "一页楼栋 / A page of buildings", body = BuildingPage),
         (status = 422, description = "cursor 无效（不是上一页返回的，或换了 sort）/ Invalid cursor (not from the previous page, or another sort)", body = Problem, content_type = "application/problem+json"),
@@ -251,6 +276,7 @@ pub async fn create_building(
 #[get("/buildings")]
 pub async fn list_buildings(
     db: web::Data<Db>,
+    caller: Caller,
     page: web::Query<PageParams>,
     params: web::Query<BuildingListParams>,
 ) -> ApiResult<HttpResponse> {
@@ -263,7 +289,10 @@ pub async fn list_buildings(
         archived: params.archived.into(),
     };
     let rows = db
-        .read(move |conn| store::list(conn, &filter, &request))
+        .read(move |conn| {
+            let scope = caller.authorize(conn, Permission::OrgRead)?;
+            Ok::<_, ApiError>(store::list(conn, &scope, &filter, &request)?)
+        })
         .await?;
     let (items, next_cursor) = into_parts(rows, params.sort.wire(), Building::from);
     Ok(HttpResponse::Ok().json(BuildingPage { items, next_cursor }))
@@ -276,6 +305,7 @@ pub async fn list_buildings(
     summary = "查看楼栋 / Get a building",
     description = "按 id 读取（含已归档的）。\n\nReads one by id, archived or not.",
     params(("id" = i64, Path, description = "楼栋 id / Building id", minimum = 1)),
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "楼栋 / The building", body = Building,
             headers(("ETag" = String, description = "版本 / Version"))),
@@ -283,8 +313,12 @@ pub async fn list_buildings(
     )
 )]
 #[get("/buildings/{id}")]
-pub async fn get_building(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
-    resource::read::<_, Building>(&db, id, store::get).await
+pub async fn get_building(
+    db: web::Data<Db>,
+    caller: Caller,
+    Id(id): Id,
+) -> ApiResult<HttpResponse> {
+    resource::read::<_, Building>(&db, caller, Permission::OrgRead, id, store::get).await
 }
 
 /// Changes a building.
@@ -296,6 +330,7 @@ pub async fn get_building(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpRespon
 Changes only the fields given, null clears an optional one; needs If-Match. POST with X-HTTP-Method-Override: PATCH also works.",
     params(("id" = i64, Path, description = "楼栋 id / Building id", minimum = 1), IfMatchHeader),
     request_body = BuildingUpdate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已修改 / Updated", body = Building,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -309,12 +344,24 @@ Changes only the fields given, null clears an optional one; needs If-Match. POST
 #[patch("/buildings/{id}")]
 pub async fn update_building(
     db: web::Data<Db>,
+    caller: Caller,
     Id(id): Id,
     if_match: IfMatch,
     Json(body): Json<BuildingUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
-    resource::change::<_, Building, _>(&db, id, if_match, changes, store::get, store::update).await
+    resource::change::<_, Building, _, _>(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        id,
+        if_match,
+        body,
+        changes,
+        store::get,
+        store::update,
+    )
+    .await
 }
 
 /// Archives a building.
@@ -324,6 +371,7 @@ pub async fn update_building(
     summary = "归档楼栋 / Archive a building",
     description = "仍有有效房屋或单元时不能归档；须带 If-Match。\n\nRefused while the building has active houses or units; needs If-Match.",
     params(("id" = i64, Path, description = "楼栋 id / Building id", minimum = 1), IfMatchHeader),
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已归档 / Archived", body = Building,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -336,8 +384,18 @@ pub async fn update_building(
 #[post("/buildings/{id}/archive")]
 pub async fn archive_building(
     db: web::Data<Db>,
+    caller: Caller,
     Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    resource::archive::<_, Building>(&db, id, if_match, store::get, store::archive).await
+    resource::archive::<_, Building>(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        id,
+        if_match,
+        store::get,
+        store::archive,
+    )
+    .await
 }

@@ -5,10 +5,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
+use wuye_domain::access::Permission;
 use wuye_domain::org::{CompanyTimeZone, NAME_MAX_CHARS, VipCardPrefix};
 use wuye_persistence::Db;
+use wuye_persistence::audit::AuditTarget;
 use wuye_persistence::org::company::{self as store, CompanyChanges, CompanyRow};
 
+use crate::auth::Caller;
 use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
@@ -51,12 +54,16 @@ impl From<CompanyRow> for Company {
 }
 
 /// Changes to the settings; absent fields stay.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"name": "北京阳光物业管理有限公司", "vip_card_prefix": "YG"})))]
 pub struct CompanyUpdate {
     /// New company name.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -66,11 +73,19 @@ pub struct CompanyUpdate {
     pub name: Option<String>,
     /// New VIP card prefix: two capital letters. Cards already issued keep
     /// their numbers.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(pattern = "^[A-Z]{2}$", nullable = false)]
     pub vip_card_prefix: Option<String>,
     /// New IANA time zone, e.g. `Asia/Shanghai`.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(
         min_length = 1,
         max_length = 64,
@@ -117,14 +132,20 @@ pub fn routes(cfg: &mut ServiceConfig) {
     summary = "查看公司设置 / Get company settings",
     description = "公司名称、VIP 卡号前缀（默认 JK）和时区（默认 Asia/Shanghai）。\n\n\
 Company name, VIP card prefix (default JK) and time zone (default Asia/Shanghai).",
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "公司设置 / The settings", body = Company,
             headers(("ETag" = String, description = "版本 / Version"))),
     )
 )]
 #[get("/company")]
-pub async fn get_company(db: web::Data<Db>) -> ApiResult<HttpResponse> {
-    let row = db.read(store::get).await?;
+pub async fn get_company(db: web::Data<Db>, caller: Caller) -> ApiResult<HttpResponse> {
+    let row = db
+        .read(move |conn| {
+            let scope = caller.authorize(conn, Permission::OrgRead)?;
+            Ok::<_, ApiError>(store::get(conn, &scope)?)
+        })
+        .await?;
     let version = row.version;
     Ok(ok_versioned(&Company::from(row), version))
 }
@@ -138,6 +159,7 @@ pub async fn get_company(db: web::Data<Db>) -> ApiResult<HttpResponse> {
 Changes only the fields given; needs If-Match. POST with X-HTTP-Method-Override: PATCH also works.",
     params(IfMatchHeader),
     request_body = CompanyUpdate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已修改 / Updated", body = Company,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -149,14 +171,24 @@ Changes only the fields given; needs If-Match. POST with X-HTTP-Method-Override:
 #[patch("/company")]
 pub async fn update_company(
     db: web::Data<Db>,
+    caller: Caller,
     if_match: IfMatch,
     Json(body): Json<CompanyUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
     let row = db
         .write(move |conn| {
-            let expected = if_match.expected_version(|| store::get(conn).map(|row| row.version))?;
-            Ok::<_, ApiError>(store::update(conn, expected, &changes)?)
+            let scope = caller.authorize(conn, Permission::OrgWrite)?;
+            let expected =
+                if_match.expected_version(|| store::get(conn, &scope).map(|row| row.version))?;
+            let row = store::update(conn, &scope, expected, &changes)?;
+            let target = AuditTarget {
+                resource_type: "company",
+                resource_id: Some(row.id),
+                office_id: None,
+            };
+            crate::audit::record(conn, caller.actor(), "update", target, &body)?;
+            Ok::<_, ApiError>(row)
         })
         .await?;
     let version = row.version;

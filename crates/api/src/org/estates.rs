@@ -5,14 +5,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
+use wuye_domain::access::Permission;
 use wuye_domain::org::NAME_MAX_CHARS;
 use wuye_persistence::Db;
+use wuye_persistence::audit::Audited;
 use wuye_persistence::org::estates::{
     self as store, EstateChanges, EstateFilter, EstateRow, EstateSort, NewEstate,
 };
 
+use crate::auth::Caller;
 use crate::concurrency::{IfMatch, IfMatchHeader};
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
@@ -99,12 +102,16 @@ impl EstateCreate {
 }
 
 /// Changes to an estate; absent fields stay, `null` clears the address.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"name": "阳光花园（一期）"})))]
 pub struct EstateUpdate {
     /// New name.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -113,7 +120,11 @@ pub struct EstateUpdate {
     )]
     pub name: Option<String>,
     /// New address, or `null` to clear it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "double_option"
+    )]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -184,6 +195,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     description = "在有效的管理处下新建小区；名称在该管理处的有效小区中唯一。\n\nCreates an estate under an active office; the name is unique among the office's active estates.",
     params(IdempotencyHeader),
     request_body = EstateCreate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 201, description = "已创建 / Created", body = Estate,
             headers(("ETag" = String, description = "版本 / Version, e.g. \"1\""), ("Location" = String, description = "新记录的地址 / URL of the new record"))),
@@ -194,18 +206,26 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[post("/estates")]
 pub async fn create_estate(
     db: web::Data<Db>,
+    caller: Caller,
     key: IdempotencyKey,
     Json(body): Json<EstateCreate>,
 ) -> ApiResult<HttpResponse> {
     let new = body.parse()?;
-    key.create(&db, &body, move |conn| {
-        let row = store::create(conn, &new)?;
-        Created::new(
-            format!("/api/v1/estates/{}", row.id),
-            row.version,
-            &Estate::from(row),
-        )
-    })
+    key.create(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        &body,
+        move |conn, scope| {
+            let row = store::create(conn, scope, &new)?;
+            Created::new(
+                format!("/api/v1/estates/{}", row.id),
+                row.version,
+                row.audit_target(),
+                &Estate::from(row),
+            )
+        },
+    )
     .await
 }
 
@@ -216,6 +236,7 @@ pub async fn create_estate(
     summary = "小区列表 / List estates",
     description = "按管理处和名称筛选；游标分页。\n\nFilter by office and name; cursor pages.",
     params(PageParams, EstateListParams),
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "一页小区 / A page of estates", body = EstatePage),
         (status = 422, description = "cursor 无效（不是上一页返回的，或换了 sort）/ Invalid cursor (not from the previous page, or another sort)", body = Problem, content_type = "application/problem+json"),
@@ -224,6 +245,7 @@ pub async fn create_estate(
 #[get("/estates")]
 pub async fn list_estates(
     db: web::Data<Db>,
+    caller: Caller,
     page: web::Query<PageParams>,
     params: web::Query<EstateListParams>,
 ) -> ApiResult<HttpResponse> {
@@ -235,7 +257,10 @@ pub async fn list_estates(
         archived: params.archived.into(),
     };
     let rows = db
-        .read(move |conn| store::list(conn, &filter, &request))
+        .read(move |conn| {
+            let scope = caller.authorize(conn, Permission::OrgRead)?;
+            Ok::<_, ApiError>(store::list(conn, &scope, &filter, &request)?)
+        })
         .await?;
     let (items, next_cursor) = into_parts(rows, params.sort.wire(), Estate::from);
     Ok(HttpResponse::Ok().json(EstatePage { items, next_cursor }))
@@ -248,6 +273,7 @@ pub async fn list_estates(
     summary = "查看小区 / Get an estate",
     description = "按 id 读取（含已归档的）。\n\nReads one by id, archived or not.",
     params(("id" = i64, Path, description = "小区 id / Estate id", minimum = 1)),
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "小区 / The estate", body = Estate,
             headers(("ETag" = String, description = "版本 / Version"))),
@@ -255,8 +281,8 @@ pub async fn list_estates(
     )
 )]
 #[get("/estates/{id}")]
-pub async fn get_estate(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
-    resource::read::<_, Estate>(&db, id, store::get).await
+pub async fn get_estate(db: web::Data<Db>, caller: Caller, Id(id): Id) -> ApiResult<HttpResponse> {
+    resource::read::<_, Estate>(&db, caller, Permission::OrgRead, id, store::get).await
 }
 
 /// Changes an estate.
@@ -268,6 +294,7 @@ pub async fn get_estate(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse
 Changes only the fields given, null clears an optional one; needs If-Match. POST with X-HTTP-Method-Override: PATCH also works.",
     params(("id" = i64, Path, description = "小区 id / Estate id", minimum = 1), IfMatchHeader),
     request_body = EstateUpdate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已修改 / Updated", body = Estate,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -281,12 +308,24 @@ Changes only the fields given, null clears an optional one; needs If-Match. POST
 #[patch("/estates/{id}")]
 pub async fn update_estate(
     db: web::Data<Db>,
+    caller: Caller,
     Id(id): Id,
     if_match: IfMatch,
     Json(body): Json<EstateUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
-    resource::change::<_, Estate, _>(&db, id, if_match, changes, store::get, store::update).await
+    resource::change::<_, Estate, _, _>(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        id,
+        if_match,
+        body,
+        changes,
+        store::get,
+        store::update,
+    )
+    .await
 }
 
 /// Archives an estate.
@@ -296,6 +335,7 @@ pub async fn update_estate(
     summary = "归档小区 / Archive an estate",
     description = "仍有有效楼栋时不能归档；须带 If-Match。\n\nRefused while the estate has active buildings; needs If-Match.",
     params(("id" = i64, Path, description = "小区 id / Estate id", minimum = 1), IfMatchHeader),
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已归档 / Archived", body = Estate,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -308,8 +348,18 @@ pub async fn update_estate(
 #[post("/estates/{id}/archive")]
 pub async fn archive_estate(
     db: web::Data<Db>,
+    caller: Caller,
     Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    resource::archive::<_, Estate>(&db, id, if_match, store::get, store::archive).await
+    resource::archive::<_, Estate>(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        id,
+        if_match,
+        store::get,
+        store::archive,
+    )
+    .await
 }

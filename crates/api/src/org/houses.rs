@@ -5,16 +5,19 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
+use wuye_domain::access::Permission;
 use wuye_domain::org::{
     self as rules, Area, HOUSE_NUMBER_MAX_CHARS, HouseAreas, HouseState, HouseType,
 };
 use wuye_persistence::Db;
+use wuye_persistence::audit::Audited;
 use wuye_persistence::org::houses::{
     self as store, HouseChanges, HouseFilter, HouseRow, HouseSort, NewHouse,
 };
 
+use crate::auth::Caller;
 use crate::concurrency::{IfMatch, IfMatchHeader};
-use crate::error::{ApiResult, FieldError, Problem};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
@@ -144,12 +147,16 @@ impl HouseCreate {
 }
 
 /// Changes to a house; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"state": "rented"})))]
 pub struct HouseUpdate {
     /// New house number.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(
         min_length = 1,
         max_length = 20,
@@ -158,23 +165,43 @@ pub struct HouseUpdate {
     )]
     pub number: Option<String>,
     /// New floor.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(minimum = -20, maximum = 300, nullable = false)]
     pub floor: Option<i32>,
     /// New 建筑面积 in m².
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(minimum = 0, maximum = 100000, nullable = false)]
     pub building_area: Option<f64>,
     /// New 套内面积 in m²; must stay at most the building area.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(minimum = 0, maximum = 100000, nullable = false)]
     pub usable_area: Option<f64>,
     /// New use.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(nullable = false)]
     pub house_type: Option<HouseType>,
     /// New occupancy.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(nullable = false)]
     pub state: Option<HouseState>,
 }
@@ -274,6 +301,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 Creates a house in an active unit; office, estate and building come from the unit. The number is unique among the unit's active houses.",
     params(IdempotencyHeader),
     request_body = HouseCreate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 201, description = "已创建 / Created", body = House,
             headers(("ETag" = String, description = "版本 / Version, e.g. \"1\""), ("Location" = String, description = "新房屋的地址 / URL of the new house"))),
@@ -284,18 +312,26 @@ Creates a house in an active unit; office, estate and building come from the uni
 #[post("/houses")]
 pub async fn create_house(
     db: web::Data<Db>,
+    caller: Caller,
     key: IdempotencyKey,
     Json(body): Json<HouseCreate>,
 ) -> ApiResult<HttpResponse> {
     let new = body.parse()?;
-    key.create(&db, &body, move |conn| {
-        let row = store::create(conn, &new)?;
-        Created::new(
-            format!("/api/v1/houses/{}", row.id),
-            row.version,
-            &House::from(row),
-        )
-    })
+    key.create(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        &body,
+        move |conn, scope| {
+            let row = store::create(conn, scope, &new)?;
+            Created::new(
+                format!("/api/v1/houses/{}", row.id),
+                row.version,
+                row.audit_target(),
+                &House::from(row),
+            )
+        },
+    )
     .await
 }
 
@@ -307,6 +343,7 @@ pub async fn create_house(
     description = "按管理处、小区、楼栋、单元、状态、类型和房号筛选；游标分页，插入新记录时翻页稳定。\n\n\
 Filter by office, estate, building, unit, state, type and number; cursor pages stay stable while rows are inserted.",
     params(PageParams, HouseListParams),
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "一页房屋 / A page of houses", body = HousePage),
         (status = 422, description = "cursor 无效（不是上一页返回的，或换了 sort）/ Invalid cursor (not from the previous page, or another sort)", body = Problem, content_type = "application/problem+json"),
@@ -315,6 +352,7 @@ Filter by office, estate, building, unit, state, type and number; cursor pages s
 #[get("/houses")]
 pub async fn list_houses(
     db: web::Data<Db>,
+    caller: Caller,
     page: web::Query<PageParams>,
     params: web::Query<HouseListParams>,
 ) -> ApiResult<HttpResponse> {
@@ -331,7 +369,10 @@ pub async fn list_houses(
         archived: params.archived.into(),
     };
     let rows = db
-        .read(move |conn| store::list(conn, &filter, &request))
+        .read(move |conn| {
+            let scope = caller.authorize(conn, Permission::OrgRead)?;
+            Ok::<_, ApiError>(store::list(conn, &scope, &filter, &request)?)
+        })
         .await?;
     let (items, next_cursor) = into_parts(rows, params.sort.wire(), House::from);
     Ok(HttpResponse::Ok().json(HousePage { items, next_cursor }))
@@ -344,6 +385,7 @@ pub async fn list_houses(
     summary = "查看房屋 / Get a house",
     description = "按 id 读取房屋（含已归档的）。\n\nReads a house by id, archived or not.",
     params(("id" = i64, Path, description = "房屋 id / House id", minimum = 1)),
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "房屋 / The house", body = House,
             headers(("ETag" = String, description = "版本 / Version"))),
@@ -351,8 +393,8 @@ pub async fn list_houses(
     )
 )]
 #[get("/houses/{id}")]
-pub async fn get_house(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
-    resource::read::<_, House>(&db, id, store::get).await
+pub async fn get_house(db: web::Data<Db>, caller: Caller, Id(id): Id) -> ApiResult<HttpResponse> {
+    resource::read::<_, House>(&db, caller, Permission::OrgRead, id, store::get).await
 }
 
 /// Changes a house.
@@ -364,6 +406,7 @@ pub async fn get_house(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse>
 Changes only the fields given; needs If-Match (the ETag last read). WeChat mini-programs may send POST with X-HTTP-Method-Override: PATCH.",
     params(("id" = i64, Path, description = "房屋 id / House id", minimum = 1), IfMatchHeader),
     request_body = HouseUpdate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已修改 / Updated", body = House,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -377,12 +420,24 @@ Changes only the fields given; needs If-Match (the ETag last read). WeChat mini-
 #[patch("/houses/{id}")]
 pub async fn update_house(
     db: web::Data<Db>,
+    caller: Caller,
     Id(id): Id,
     if_match: IfMatch,
     Json(body): Json<HouseUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
-    resource::change::<_, House, _>(&db, id, if_match, changes, store::get, store::update).await
+    resource::change::<_, House, _, _>(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        id,
+        if_match,
+        body,
+        changes,
+        store::get,
+        store::update,
+    )
+    .await
 }
 
 /// Archives a house.
@@ -393,6 +448,7 @@ pub async fn update_house(
     description = "归档后不再出现在默认列表中，历史记录仍可查；须带 If-Match。\n\n\
 An archived house leaves the default lists but keeps its history; needs If-Match.",
     params(("id" = i64, Path, description = "房屋 id / House id", minimum = 1), IfMatchHeader),
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已归档 / Archived", body = House,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -405,8 +461,18 @@ An archived house leaves the default lists but keeps its history; needs If-Match
 #[post("/houses/{id}/archive")]
 pub async fn archive_house(
     db: web::Data<Db>,
+    caller: Caller,
     Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    resource::archive::<_, House>(&db, id, if_match, store::get, store::archive).await
+    resource::archive::<_, House>(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        id,
+        if_match,
+        store::get,
+        store::archive,
+    )
+    .await
 }

@@ -5,14 +5,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
+use wuye_domain::access::Permission;
 use wuye_domain::org::NAME_MAX_CHARS;
 use wuye_persistence::Db;
+use wuye_persistence::audit::Audited;
 use wuye_persistence::org::offices::{
     self as store, NewOffice, OfficeChanges, OfficeFilter, OfficeRow, OfficeSort,
 };
 
+use crate::auth::Caller;
 use crate::concurrency::{IfMatch, IfMatchHeader};
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
@@ -118,12 +121,16 @@ impl OfficeCreate {
 }
 
 /// Changes to an office; absent fields stay, `null` clears an optional one.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"phone": "010-88887777", "code": null})))]
 pub struct OfficeUpdate {
     /// New name.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -132,7 +139,11 @@ pub struct OfficeUpdate {
     )]
     pub name: Option<String>,
     /// New code, or `null` to clear it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "double_option"
+    )]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -140,7 +151,11 @@ pub struct OfficeUpdate {
     )]
     pub code: Option<Option<String>>,
     /// New telephone, or `null` to clear it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "double_option"
+    )]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -148,7 +163,11 @@ pub struct OfficeUpdate {
     )]
     pub phone: Option<Option<String>>,
     /// New address, or `null` to clear it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "double_option"
+    )]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -220,6 +239,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     description = "名称在有效管理处中唯一。\n\nThe name is unique among active offices.",
     params(IdempotencyHeader),
     request_body = OfficeCreate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 201, description = "已创建 / Created", body = Office,
             headers(("ETag" = String, description = "版本 / Version, e.g. \"1\""), ("Location" = String, description = "新记录的地址 / URL of the new record"))),
@@ -230,18 +250,26 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[post("/offices")]
 pub async fn create_office(
     db: web::Data<Db>,
+    caller: Caller,
     key: IdempotencyKey,
     Json(body): Json<OfficeCreate>,
 ) -> ApiResult<HttpResponse> {
     let new = body.parse()?;
-    key.create(&db, &body, move |conn| {
-        let row = store::create(conn, &new)?;
-        Created::new(
-            format!("/api/v1/offices/{}", row.id),
-            row.version,
-            &Office::from(row),
-        )
-    })
+    key.create(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        &body,
+        move |conn, scope| {
+            let row = store::create(conn, scope, &new)?;
+            Created::new(
+                format!("/api/v1/offices/{}", row.id),
+                row.version,
+                row.audit_target(),
+                &Office::from(row),
+            )
+        },
+    )
     .await
 }
 
@@ -252,6 +280,7 @@ pub async fn create_office(
     summary = "管理处列表 / List management offices",
     description = "按名称筛选；游标分页。\n\nFilter by name; cursor pages.",
     params(PageParams, OfficeListParams),
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "一页管理处 / A page of offices", body = OfficePage),
         (status = 422, description = "cursor 无效（不是上一页返回的，或换了 sort）/ Invalid cursor (not from the previous page, or another sort)", body = Problem, content_type = "application/problem+json"),
@@ -260,6 +289,7 @@ pub async fn create_office(
 #[get("/offices")]
 pub async fn list_offices(
     db: web::Data<Db>,
+    caller: Caller,
     page: web::Query<PageParams>,
     params: web::Query<OfficeListParams>,
 ) -> ApiResult<HttpResponse> {
@@ -270,7 +300,10 @@ pub async fn list_offices(
         archived: params.archived.into(),
     };
     let rows = db
-        .read(move |conn| store::list(conn, &filter, &request))
+        .read(move |conn| {
+            let scope = caller.authorize(conn, Permission::OrgRead)?;
+            Ok::<_, ApiError>(store::list(conn, &scope, &filter, &request)?)
+        })
         .await?;
     let (items, next_cursor) = into_parts(rows, params.sort.wire(), Office::from);
     Ok(HttpResponse::Ok().json(OfficePage { items, next_cursor }))
@@ -283,6 +316,7 @@ pub async fn list_offices(
     summary = "查看管理处 / Get a management office",
     description = "按 id 读取（含已归档的）。\n\nReads one by id, archived or not.",
     params(("id" = i64, Path, description = "管理处 id / Office id", minimum = 1)),
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "管理处 / The office", body = Office,
             headers(("ETag" = String, description = "版本 / Version"))),
@@ -290,8 +324,8 @@ pub async fn list_offices(
     )
 )]
 #[get("/offices/{id}")]
-pub async fn get_office(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
-    resource::read::<_, Office>(&db, id, store::get).await
+pub async fn get_office(db: web::Data<Db>, caller: Caller, Id(id): Id) -> ApiResult<HttpResponse> {
+    resource::read::<_, Office>(&db, caller, Permission::OrgRead, id, store::get).await
 }
 
 /// Changes a management office.
@@ -303,6 +337,7 @@ pub async fn get_office(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse
 Changes only the fields given, null clears an optional one; needs If-Match. POST with X-HTTP-Method-Override: PATCH also works.",
     params(("id" = i64, Path, description = "管理处 id / Office id", minimum = 1), IfMatchHeader),
     request_body = OfficeUpdate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已修改 / Updated", body = Office,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -316,12 +351,24 @@ Changes only the fields given, null clears an optional one; needs If-Match. POST
 #[patch("/offices/{id}")]
 pub async fn update_office(
     db: web::Data<Db>,
+    caller: Caller,
     Id(id): Id,
     if_match: IfMatch,
     Json(body): Json<OfficeUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
-    resource::change::<_, Office, _>(&db, id, if_match, changes, store::get, store::update).await
+    resource::change::<_, Office, _, _>(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        id,
+        if_match,
+        body,
+        changes,
+        store::get,
+        store::update,
+    )
+    .await
 }
 
 /// Archives a management office.
@@ -331,6 +378,7 @@ pub async fn update_office(
     summary = "归档管理处 / Archive a management office",
     description = "仍有有效小区时不能归档；须带 If-Match。\n\nRefused while the office has active estates; needs If-Match.",
     params(("id" = i64, Path, description = "管理处 id / Office id", minimum = 1), IfMatchHeader),
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已归档 / Archived", body = Office,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -343,8 +391,18 @@ pub async fn update_office(
 #[post("/offices/{id}/archive")]
 pub async fn archive_office(
     db: web::Data<Db>,
+    caller: Caller,
     Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    resource::archive::<_, Office>(&db, id, if_match, store::get, store::archive).await
+    resource::archive::<_, Office>(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        id,
+        if_match,
+        store::get,
+        store::archive,
+    )
+    .await
 }

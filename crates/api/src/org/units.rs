@@ -5,14 +5,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
+use wuye_domain::access::Permission;
 use wuye_domain::org::NAME_MAX_CHARS;
 use wuye_persistence::Db;
+use wuye_persistence::audit::Audited;
 use wuye_persistence::org::units::{
     self as store, NewUnit, UnitChanges, UnitFilter, UnitRow, UnitSort,
 };
 
+use crate::auth::Caller;
 use crate::concurrency::{IfMatch, IfMatchHeader};
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
@@ -93,12 +96,16 @@ impl UnitCreate {
 }
 
 /// Changes to a unit; absent fields stay.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"name": "二单元"})))]
 pub struct UnitUpdate {
     /// New name.
-    #[serde(default, deserialize_with = "crate::validate::non_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::validate::non_null"
+    )]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -174,6 +181,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     description = "在有效的楼栋下新建单元；名称在该楼栋的有效单元中唯一。\n\nCreates a unit in an active building; the name is unique among the building's active units.",
     params(IdempotencyHeader),
     request_body = UnitCreate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 201, description = "已创建 / Created", body = Unit,
             headers(("ETag" = String, description = "版本 / Version, e.g. \"1\""), ("Location" = String, description = "新记录的地址 / URL of the new record"))),
@@ -184,18 +192,26 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[post("/units")]
 pub async fn create_unit(
     db: web::Data<Db>,
+    caller: Caller,
     key: IdempotencyKey,
     Json(body): Json<UnitCreate>,
 ) -> ApiResult<HttpResponse> {
     let new = body.parse()?;
-    key.create(&db, &body, move |conn| {
-        let row = store::create(conn, &new)?;
-        Created::new(
-            format!("/api/v1/units/{}", row.id),
-            row.version,
-            &Unit::from(row),
-        )
-    })
+    key.create(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        &body,
+        move |conn, scope| {
+            let row = store::create(conn, scope, &new)?;
+            Created::new(
+                format!("/api/v1/units/{}", row.id),
+                row.version,
+                row.audit_target(),
+                &Unit::from(row),
+            )
+        },
+    )
     .await
 }
 
@@ -206,6 +222,7 @@ pub async fn create_unit(
     summary = "单元列表 / List units",
     description = "按管理处、小区、楼栋和名称筛选；游标分页。\n\nFilter by office, estate, building and name; cursor pages.",
     params(PageParams, UnitListParams),
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "一页单元 / A page of units", body = UnitPage),
         (status = 422, description = "cursor 无效（不是上一页返回的，或换了 sort）/ Invalid cursor (not from the previous page, or another sort)", body = Problem, content_type = "application/problem+json"),
@@ -214,6 +231,7 @@ pub async fn create_unit(
 #[get("/units")]
 pub async fn list_units(
     db: web::Data<Db>,
+    caller: Caller,
     page: web::Query<PageParams>,
     params: web::Query<UnitListParams>,
 ) -> ApiResult<HttpResponse> {
@@ -227,7 +245,10 @@ pub async fn list_units(
         archived: params.archived.into(),
     };
     let rows = db
-        .read(move |conn| store::list(conn, &filter, &request))
+        .read(move |conn| {
+            let scope = caller.authorize(conn, Permission::OrgRead)?;
+            Ok::<_, ApiError>(store::list(conn, &scope, &filter, &request)?)
+        })
         .await?;
     let (items, next_cursor) = into_parts(rows, params.sort.wire(), Unit::from);
     Ok(HttpResponse::Ok().json(UnitPage { items, next_cursor }))
@@ -240,6 +261,7 @@ pub async fn list_units(
     summary = "查看单元 / Get a unit",
     description = "按 id 读取（含已归档的）。\n\nReads one by id, archived or not.",
     params(("id" = i64, Path, description = "单元 id / Unit id", minimum = 1)),
+    security(("bearer" = ["org.read"]), ("api_key" = ["org.read"])),
     responses(
         (status = 200, description = "单元 / The unit", body = Unit,
             headers(("ETag" = String, description = "版本 / Version"))),
@@ -247,8 +269,8 @@ pub async fn list_units(
     )
 )]
 #[get("/units/{id}")]
-pub async fn get_unit(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> {
-    resource::read::<_, Unit>(&db, id, store::get).await
+pub async fn get_unit(db: web::Data<Db>, caller: Caller, Id(id): Id) -> ApiResult<HttpResponse> {
+    resource::read::<_, Unit>(&db, caller, Permission::OrgRead, id, store::get).await
 }
 
 /// Changes a unit.
@@ -260,6 +282,7 @@ pub async fn get_unit(db: web::Data<Db>, Id(id): Id) -> ApiResult<HttpResponse> 
 Changes only the fields given, null clears an optional one; needs If-Match. POST with X-HTTP-Method-Override: PATCH also works.",
     params(("id" = i64, Path, description = "单元 id / Unit id", minimum = 1), IfMatchHeader),
     request_body = UnitUpdate,
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已修改 / Updated", body = Unit,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -273,12 +296,24 @@ Changes only the fields given, null clears an optional one; needs If-Match. POST
 #[patch("/units/{id}")]
 pub async fn update_unit(
     db: web::Data<Db>,
+    caller: Caller,
     Id(id): Id,
     if_match: IfMatch,
     Json(body): Json<UnitUpdate>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.parse()?;
-    resource::change::<_, Unit, _>(&db, id, if_match, changes, store::get, store::update).await
+    resource::change::<_, Unit, _, _>(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        id,
+        if_match,
+        body,
+        changes,
+        store::get,
+        store::update,
+    )
+    .await
 }
 
 /// Archives a unit.
@@ -288,6 +323,7 @@ pub async fn update_unit(
     summary = "归档单元 / Archive a unit",
     description = "仍有有效房屋时不能归档；须带 If-Match。\n\nRefused while the unit has active houses; needs If-Match.",
     params(("id" = i64, Path, description = "单元 id / Unit id", minimum = 1), IfMatchHeader),
+    security(("bearer" = ["org.write"]), ("api_key" = ["org.write"])),
     responses(
         (status = 200, description = "已归档 / Archived", body = Unit,
             headers(("ETag" = String, description = "新版本 / New version"))),
@@ -300,8 +336,18 @@ pub async fn update_unit(
 #[post("/units/{id}/archive")]
 pub async fn archive_unit(
     db: web::Data<Db>,
+    caller: Caller,
     Id(id): Id,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    resource::archive::<_, Unit>(&db, id, if_match, store::get, store::archive).await
+    resource::archive::<_, Unit>(
+        &db,
+        caller,
+        Permission::OrgWrite,
+        id,
+        if_match,
+        store::get,
+        store::archive,
+    )
+    .await
 }

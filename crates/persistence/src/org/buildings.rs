@@ -3,12 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use wuye_domain::Label;
+use wuye_domain::access::DataScope;
 
 use crate::page::{After, ArchivedFilter, Page, PageRequest, SortValue};
 use crate::schema::buildings::{self, dsl};
 use crate::{
-    DbConn, StoreError, clock, ensure_no_active, filter_archived, filter_contains, keyset,
-    keyset_by_id, parent, versioned_repo,
+    DbConn, StoreError, clock, ensure_no_active, filter_archived, filter_contains, filter_scope,
+    keyset, keyset_by_id, parent, versioned_repo,
 };
 
 /// A stored building; columns in schema order.
@@ -83,14 +84,27 @@ pub enum BuildingSort {
     Name,
 }
 
-versioned_repo!(table: buildings, row: BuildingRow, changes: BuildingChanges, unique: "name");
+versioned_repo!(
+    table: buildings,
+    row: BuildingRow,
+    changes: BuildingChanges,
+    unique: "name",
+    resource: "building",
+    scope: (office: office_id)
+);
 
 /// Creates a building in an active estate.
-pub fn create(conn: &mut DbConn, new: &NewBuilding) -> Result<BuildingRow, StoreError> {
+pub fn create(
+    conn: &mut DbConn,
+    scope: &DataScope,
+    new: &NewBuilding,
+) -> Result<BuildingRow, StoreError> {
     use crate::schema::estates;
     let office_id: i64 = parent!(
         conn,
+        scope,
         estates,
+        office: office_id,
         new.estate_id,
         "estate_id",
         estates::office_id
@@ -115,10 +129,12 @@ pub fn create(conn: &mut DbConn, new: &NewBuilding) -> Result<BuildingRow, Store
 /// One page of buildings.
 pub fn list(
     conn: &mut DbConn,
+    scope: &DataScope,
     filter: &BuildingFilter,
     page: &PageRequest<BuildingSort>,
 ) -> Result<Page<BuildingRow>, StoreError> {
     let mut query = dsl::buildings.select(buildings::all_columns).into_boxed();
+    query = filter_scope!(query, scope, office: dsl::office_id);
     if let Some(id) = filter.office_id {
         query = query.filter(dsl::office_id.eq(id));
     }
@@ -151,20 +167,22 @@ pub fn list(
 /// Applies changes if the building is active and at `expected_version`.
 pub fn update(
     conn: &mut DbConn,
+    scope: &DataScope,
     id: i64,
     expected_version: i32,
     changes: &BuildingChanges,
 ) -> Result<BuildingRow, StoreError> {
-    update_versioned(conn, id, expected_version, changes)
+    update_versioned(conn, scope, id, expected_version, changes)
 }
 
 /// Archives a building; refused while it has active houses (domain.md §1).
 pub fn archive(
     conn: &mut DbConn,
+    scope: &DataScope,
     id: i64,
     expected_version: i32,
 ) -> Result<BuildingRow, StoreError> {
-    let archived = mark_archived(conn, id, expected_version)?;
+    let archived = mark_archived(conn, scope, id, expected_version)?;
     ensure_no_active!(conn, houses, building_id, id, "houses")?;
     ensure_no_active!(conn, units, building_id, id, "units")?;
     Ok(archived)

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use wuye_domain::access::DataScope;
 
 use crate::schema::company_settings::{self, dsl};
 use crate::{DbConn, StoreError, clock};
@@ -45,20 +46,26 @@ pub struct CompanyChanges {
 
 const SETTINGS_ID: i64 = 1;
 
-/// The settings (the migration creates them with the defaults).
-pub fn get(conn: &mut DbConn) -> Result<CompanyRow, StoreError> {
+/// The settings (the migration creates them with the defaults). Every
+/// staff member with `org.read` may read them, whatever their scope.
+pub fn get(conn: &mut DbConn, _scope: &DataScope) -> Result<CompanyRow, StoreError> {
     Ok(dsl::company_settings
         .find(SETTINGS_ID)
         .select(company_settings::all_columns)
         .first(conn)?)
 }
 
-/// Applies changes if the settings are still at `expected_version`.
+/// Applies changes if the settings are still at `expected_version`; only a
+/// company-wide scope may.
 pub fn update(
     conn: &mut DbConn,
+    scope: &DataScope,
     expected_version: i32,
     changes: &CompanyChanges,
 ) -> Result<CompanyRow, StoreError> {
+    if !scope.is_company() {
+        return Err(StoreError::CompanyScopeRequired);
+    }
     let updated = diesel::update(
         dsl::company_settings
             .filter(dsl::id.eq(SETTINGS_ID))
@@ -75,7 +82,7 @@ pub fn update(
     match updated {
         Some(row) => Ok(row),
         None => Err(StoreError::VersionMismatch {
-            current: get(conn)?.version,
+            current: get(conn, scope)?.version,
         }),
     }
 }

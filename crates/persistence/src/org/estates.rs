@@ -3,12 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use wuye_domain::Label;
+use wuye_domain::access::DataScope;
 
 use crate::page::{After, ArchivedFilter, Page, PageRequest, SortValue};
 use crate::schema::estates::{self, dsl};
 use crate::{
-    DbConn, StoreError, clock, ensure_no_active, filter_archived, filter_contains, keyset,
-    keyset_by_id, parent, versioned_repo,
+    DbConn, StoreError, clock, ensure_no_active, filter_archived, filter_contains, filter_scope,
+    keyset, keyset_by_id, parent, versioned_repo,
 };
 
 /// A stored estate; columns in schema order.
@@ -73,12 +74,27 @@ pub enum EstateSort {
     Name,
 }
 
-versioned_repo!(table: estates, row: EstateRow, changes: EstateChanges, unique: "name");
+versioned_repo!(
+    table: estates,
+    row: EstateRow,
+    changes: EstateChanges,
+    unique: "name",
+    resource: "estate",
+    scope: (office: office_id)
+);
 
 /// Creates an estate under an active office.
-pub fn create(conn: &mut DbConn, new: &NewEstate) -> Result<EstateRow, StoreError> {
+pub fn create(
+    conn: &mut DbConn,
+    scope: &DataScope,
+    new: &NewEstate,
+) -> Result<EstateRow, StoreError> {
     use crate::schema::offices;
-    let _office: i64 = parent!(conn, offices, new.office_id, "office_id", offices::id)?;
+    let _office: i64 = parent!(
+        conn,
+        scope,
+        offices,
+        office: id, new.office_id, "office_id", offices::id)?;
     let now = clock::now();
     diesel::insert_into(dsl::estates)
         .values((
@@ -97,10 +113,12 @@ pub fn create(conn: &mut DbConn, new: &NewEstate) -> Result<EstateRow, StoreErro
 /// One page of estates.
 pub fn list(
     conn: &mut DbConn,
+    scope: &DataScope,
     filter: &EstateFilter,
     page: &PageRequest<EstateSort>,
 ) -> Result<Page<EstateRow>, StoreError> {
     let mut query = dsl::estates.select(estates::all_columns).into_boxed();
+    query = filter_scope!(query, scope, office: dsl::office_id);
     if let Some(id) = filter.office_id {
         query = query.filter(dsl::office_id.eq(id));
     }
@@ -130,16 +148,22 @@ pub fn list(
 /// Applies changes if the estate is active and at `expected_version`.
 pub fn update(
     conn: &mut DbConn,
+    scope: &DataScope,
     id: i64,
     expected_version: i32,
     changes: &EstateChanges,
 ) -> Result<EstateRow, StoreError> {
-    update_versioned(conn, id, expected_version, changes)
+    update_versioned(conn, scope, id, expected_version, changes)
 }
 
 /// Archives an estate that has no active building.
-pub fn archive(conn: &mut DbConn, id: i64, expected_version: i32) -> Result<EstateRow, StoreError> {
-    let archived = mark_archived(conn, id, expected_version)?;
+pub fn archive(
+    conn: &mut DbConn,
+    scope: &DataScope,
+    id: i64,
+    expected_version: i32,
+) -> Result<EstateRow, StoreError> {
+    let archived = mark_archived(conn, scope, id, expected_version)?;
     ensure_no_active!(conn, buildings, estate_id, id, "buildings")?;
     Ok(archived)
 }

@@ -4,13 +4,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use wuye_domain::Label;
+use wuye_domain::access::DataScope;
 use wuye_domain::org::{Area, HouseAreas, HouseState, HouseType};
 
 use crate::page::{ArchivedFilter, Page, PageRequest, SortValue};
 use crate::schema::houses::{self, dsl};
 use crate::{
-    DbConn, StoreError, clock, filter_archived, filter_contains, keyset, keyset_by_id, parent,
-    versioned_repo,
+    DbConn, StoreError, clock, filter_archived, filter_contains, filter_scope, keyset,
+    keyset_by_id, parent, versioned_repo,
 };
 
 /// A stored house; columns in schema order.
@@ -121,15 +122,28 @@ pub enum HouseSort {
     Floor,
 }
 
-versioned_repo!(table: houses, row: HouseRow, changes: HouseChanges, unique: "number");
+versioned_repo!(
+    table: houses,
+    row: HouseRow,
+    changes: HouseChanges,
+    unique: "number",
+    resource: "house",
+    scope: (office: office_id)
+);
 
 /// Creates a house below an active unit; the office, estate and building
 /// are taken from the unit, never from the client.
-pub fn create(conn: &mut DbConn, new: &NewHouse) -> Result<HouseRow, StoreError> {
+pub fn create(
+    conn: &mut DbConn,
+    scope: &DataScope,
+    new: &NewHouse,
+) -> Result<HouseRow, StoreError> {
     use crate::schema::units;
     let (office_id, estate_id, building_id): (i64, i64, i64) = parent!(
         conn,
+        scope,
         units,
+        office: office_id,
         new.unit_id,
         "unit_id",
         (units::office_id, units::estate_id, units::building_id)
@@ -159,10 +173,12 @@ pub fn create(conn: &mut DbConn, new: &NewHouse) -> Result<HouseRow, StoreError>
 /// One page of houses.
 pub fn list(
     conn: &mut DbConn,
+    scope: &DataScope,
     filter: &HouseFilter,
     page: &PageRequest<HouseSort>,
 ) -> Result<Page<HouseRow>, StoreError> {
     let mut query = dsl::houses.select(houses::all_columns).into_boxed();
+    query = filter_scope!(query, scope, office: dsl::office_id);
     if let Some(id) = filter.office_id {
         query = query.filter(dsl::office_id.eq(id));
     }
@@ -212,20 +228,26 @@ pub fn list(
 }
 
 /// Archives a house (nothing hangs below a house yet).
-pub fn archive(conn: &mut DbConn, id: i64, expected_version: i32) -> Result<HouseRow, StoreError> {
-    mark_archived(conn, id, expected_version)
+pub fn archive(
+    conn: &mut DbConn,
+    scope: &DataScope,
+    id: i64,
+    expected_version: i32,
+) -> Result<HouseRow, StoreError> {
+    mark_archived(conn, scope, id, expected_version)
 }
 
 /// Applies changes if the house is active and at `expected_version`, and
 /// keeps its usable area within its building area.
 pub fn update(
     conn: &mut DbConn,
+    scope: &DataScope,
     id: i64,
     expected_version: i32,
     changes: &HouseChanges,
 ) -> Result<HouseRow, StoreError> {
     if changes.building_area.is_some() || changes.usable_area.is_some() {
-        let current = get(conn, id)?;
+        let current = get(conn, scope, id)?;
         let building = changes.building_area.unwrap_or(current.building_area);
         let usable = changes.usable_area.unwrap_or(current.usable_area);
         HouseAreas::new(
@@ -237,5 +259,5 @@ pub fn update(
             code: rule.code(),
         })?;
     }
-    update_versioned(conn, id, expected_version, changes)
+    update_versioned(conn, scope, id, expected_version, changes)
 }

@@ -4,12 +4,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use wuye_domain::Label;
+use wuye_domain::access::DataScope;
 
 use crate::page::{After, ArchivedFilter, Page, PageRequest, SortValue};
 use crate::schema::offices::{self, dsl};
 use crate::{
-    DbConn, StoreError, clock, ensure_no_active, filter_archived, filter_contains, keyset,
-    keyset_by_id, versioned_repo,
+    DbConn, StoreError, clock, ensure_no_active, filter_archived, filter_contains, filter_scope,
+    keyset, keyset_by_id, versioned_repo,
 };
 
 /// A stored office; columns in schema order.
@@ -80,10 +81,26 @@ pub enum OfficeSort {
     Name,
 }
 
-versioned_repo!(table: offices, row: OfficeRow, changes: OfficeChanges, unique: "name");
+versioned_repo!(
+    table: offices,
+    row: OfficeRow,
+    changes: OfficeChanges,
+    unique: "name",
+    resource: "office",
+    scope: (office: id)
+);
 
 /// Creates an office.
-pub fn create(conn: &mut DbConn, new: &NewOffice) -> Result<OfficeRow, StoreError> {
+pub fn create(
+    conn: &mut DbConn,
+    scope: &DataScope,
+    new: &NewOffice,
+) -> Result<OfficeRow, StoreError> {
+    // A new office is outside every office list, so only a company-wide
+    // scope can create one.
+    if !scope.is_company() {
+        return Err(StoreError::CompanyScopeRequired);
+    }
     let now = clock::now();
     diesel::insert_into(dsl::offices)
         .values((
@@ -103,10 +120,12 @@ pub fn create(conn: &mut DbConn, new: &NewOffice) -> Result<OfficeRow, StoreErro
 /// One page of offices.
 pub fn list(
     conn: &mut DbConn,
+    scope: &DataScope,
     filter: &OfficeFilter,
     page: &PageRequest<OfficeSort>,
 ) -> Result<Page<OfficeRow>, StoreError> {
     let mut query = dsl::offices.select(offices::all_columns).into_boxed();
+    query = filter_scope!(query, scope, office: dsl::id);
     if let Some(text) = &filter.name_contains {
         query = filter_contains!(query, dsl::name, text);
     }
@@ -133,16 +152,22 @@ pub fn list(
 /// Applies changes if the office is active and at `expected_version`.
 pub fn update(
     conn: &mut DbConn,
+    scope: &DataScope,
     id: i64,
     expected_version: i32,
     changes: &OfficeChanges,
 ) -> Result<OfficeRow, StoreError> {
-    update_versioned(conn, id, expected_version, changes)
+    update_versioned(conn, scope, id, expected_version, changes)
 }
 
 /// Archives an office that has no active estate.
-pub fn archive(conn: &mut DbConn, id: i64, expected_version: i32) -> Result<OfficeRow, StoreError> {
-    let archived = mark_archived(conn, id, expected_version)?;
+pub fn archive(
+    conn: &mut DbConn,
+    scope: &DataScope,
+    id: i64,
+    expected_version: i32,
+) -> Result<OfficeRow, StoreError> {
+    let archived = mark_archived(conn, scope, id, expected_version)?;
     ensure_no_active!(conn, estates, office_id, id, "estates")?;
     Ok(archived)
 }

@@ -3,12 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use wuye_domain::Label;
+use wuye_domain::access::DataScope;
 
 use crate::page::{After, ArchivedFilter, Page, PageRequest, SortValue};
 use crate::schema::units::{self, dsl};
 use crate::{
-    DbConn, StoreError, clock, ensure_no_active, filter_archived, filter_contains, keyset,
-    keyset_by_id, parent, versioned_repo,
+    DbConn, StoreError, clock, ensure_no_active, filter_archived, filter_contains, filter_scope,
+    keyset, keyset_by_id, parent, versioned_repo,
 };
 
 /// A stored unit; columns in schema order.
@@ -75,14 +76,23 @@ pub enum UnitSort {
     Name,
 }
 
-versioned_repo!(table: units, row: UnitRow, changes: UnitChanges, unique: "name");
+versioned_repo!(
+    table: units,
+    row: UnitRow,
+    changes: UnitChanges,
+    unique: "name",
+    resource: "unit",
+    scope: (office: office_id)
+);
 
 /// Creates a unit in an active building.
-pub fn create(conn: &mut DbConn, new: &NewUnit) -> Result<UnitRow, StoreError> {
+pub fn create(conn: &mut DbConn, scope: &DataScope, new: &NewUnit) -> Result<UnitRow, StoreError> {
     use crate::schema::buildings;
     let (office_id, estate_id): (i64, i64) = parent!(
         conn,
+        scope,
         buildings,
+        office: office_id,
         new.building_id,
         "building_id",
         (buildings::office_id, buildings::estate_id)
@@ -106,10 +116,12 @@ pub fn create(conn: &mut DbConn, new: &NewUnit) -> Result<UnitRow, StoreError> {
 /// One page of units.
 pub fn list(
     conn: &mut DbConn,
+    scope: &DataScope,
     filter: &UnitFilter,
     page: &PageRequest<UnitSort>,
 ) -> Result<Page<UnitRow>, StoreError> {
     let mut query = dsl::units.select(units::all_columns).into_boxed();
+    query = filter_scope!(query, scope, office: dsl::office_id);
     if let Some(id) = filter.office_id {
         query = query.filter(dsl::office_id.eq(id));
     }
@@ -145,16 +157,22 @@ pub fn list(
 /// Applies changes if the unit is active and at `expected_version`.
 pub fn update(
     conn: &mut DbConn,
+    scope: &DataScope,
     id: i64,
     expected_version: i32,
     changes: &UnitChanges,
 ) -> Result<UnitRow, StoreError> {
-    update_versioned(conn, id, expected_version, changes)
+    update_versioned(conn, scope, id, expected_version, changes)
 }
 
 /// Archives a unit that has no active house.
-pub fn archive(conn: &mut DbConn, id: i64, expected_version: i32) -> Result<UnitRow, StoreError> {
-    let archived = mark_archived(conn, id, expected_version)?;
+pub fn archive(
+    conn: &mut DbConn,
+    scope: &DataScope,
+    id: i64,
+    expected_version: i32,
+) -> Result<UnitRow, StoreError> {
+    let archived = mark_archived(conn, scope, id, expected_version)?;
     ensure_no_active!(conn, houses, unit_id, id, "houses")?;
     Ok(archived)
 }

@@ -1,0 +1,11 @@
+DROP FUNCTION IF EXISTS audit_events_append_only CASCADE;
+DROP TABLE audit_events;
+DROP TABLE house_bindings;
+DROP TABLE binding_requests;
+DROP TABLE api_keys;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE residents;
+DROP TABLE role_assignments;
+DROP TABLE users;
+DROP TABLE roles;

@@ -1,0 +1,10 @@
+DROP TABLE audit_events;
+DROP TABLE house_bindings;
+DROP TABLE binding_requests;
+DROP TABLE api_keys;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE residents;
+DROP TABLE role_assignments;
+DROP TABLE users;
+DROP TABLE roles;
