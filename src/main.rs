@@ -228,7 +228,26 @@ fn create_admin(database: &DatabaseArgs, username: &str) -> Result<(), String> {
     let runtime = actix_web::rt::System::new();
     let user = runtime
         .block_on(db.write(move |conn| {
-            wuye_persistence::access::users::bootstrap_admin(conn, &username, &hash)
+            use wuye_persistence::audit::Audited;
+            let user = wuye_persistence::access::users::bootstrap_admin(conn, &username, &hash)?;
+            let actor = wuye_persistence::audit::Actor {
+                kind: "system",
+                id: None,
+                request_id: "wuye admin create".to_owned(),
+                client_addr: "command line".to_owned(),
+            };
+            wuye_api::audit::record(
+                conn,
+                &actor,
+                "create",
+                user.audit_target(),
+                &serde_json::json!({
+                    "username": user.username,
+                    "role": wuye_domain::access::ADMIN_ROLE,
+                    "scope": "company",
+                }),
+            )?;
+            Ok(user)
         }))
         .map_err(|e| match e {
             wuye_persistence::StoreError::Duplicate { .. } => {
@@ -303,8 +322,10 @@ fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
     tracing::info!(backend = ?db.backend(), "database ready");
     let auth = wuye_api::auth::AuthConfig {
         secret: jwt_secret(args)?,
-        access_ttl: Duration::from_secs(args.access_token_ttl_s.max(1)),
-        refresh_ttl: Duration::from_secs(args.refresh_token_ttl_s.max(1)),
+        // Access tokens at most a day, refresh tokens at most a year: longer
+        // ones defeat the point of expiry.
+        access_ttl: Duration::from_secs(args.access_token_ttl_s.clamp(1, 24 * 3600)),
+        refresh_ttl: Duration::from_secs(args.refresh_token_ttl_s.clamp(1, 365 * 24 * 3600)),
         trust_forwarded_for: args.trust_forwarded_for,
         ..Default::default()
     };

@@ -216,6 +216,19 @@ fn serve_is_the_default_and_stops_gracefully_on_sigterm() {
         status.contains("200") && body.contains("Asia/Shanghai"),
         "migrated: {status} {body}"
     );
+    let (status, body) = request(
+        &address,
+        "GET",
+        "/api/v1/audit-events?actor_kind=system",
+        &[("Authorization", &bearer)],
+        None,
+    );
+    assert!(
+        status.contains("200")
+            && body.contains(r#""action":"create""#)
+            && body.contains("company_admin"),
+        "`wuye admin create` is in the audit log: {status} {body}"
+    );
     let (status, _) = request(
         &address,
         "POST",

@@ -187,6 +187,7 @@ impl IdempotencyKey {
     {
         let request = serde_json::to_value(body).map_err(|e| ApiError::internal(&e))?;
         let principal = caller.principal();
+        let caller_for_claim = caller.clone();
         let create = move |conn: &mut DbConn, prepared: &T| -> ApiResult<Created> {
             let created = work(conn, &caller, prepared)?;
             crate::audit::record(
@@ -209,10 +210,16 @@ impl IdempotencyKey {
             fingerprint: fingerprint(&self.method_and_path, body)?,
         };
         let claim_ref = key_ref.clone();
-        match db
-            .write(move |conn| idempotency::claim(conn, &claim_ref))
-            .await?
-        {
+        let claimant = caller_for_claim.clone();
+        // A signed-out or deactivated caller gets nothing, not even a
+        // replay of their own earlier answer.
+        let claim = db
+            .write(move |conn| {
+                claimant.grants(conn)?;
+                Ok::<_, ApiError>(idempotency::claim(conn, &claim_ref)?)
+            })
+            .await?;
+        match claim {
             Claim::Replay(stored) => return Ok(respond(&stored, true)),
             Claim::InProgress => return Err(in_progress()),
             Claim::Mismatch => return Err(key_reused()),

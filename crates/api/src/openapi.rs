@@ -124,10 +124,10 @@ fn operations_mut(item: &mut openapi::PathItem) -> impl Iterator<Item = &mut Ope
 }
 
 /// Adds the problem responses any operation can give: 400 (malformed
-/// request or method override), 405, 500, 503 everywhere; 413 and 415
-/// where there is a body.
+/// request or method override), 405, 500, 503 everywhere; 413, 415 and 422
+/// (a body that does not match its schema) where there is a body.
 fn add_shared_responses(doc: &mut openapi::OpenApi) {
-    let shared: [(&str, &str, &str); 6] = [
+    let shared: [(&str, &str, &str); 7] = [
         ("400", "BadRequest", "请求格式错误 / Malformed request"),
         (
             "405",
@@ -139,6 +139,11 @@ fn add_shared_responses(doc: &mut openapi::OpenApi) {
             "415",
             "UnsupportedMediaType",
             "请求体不是 JSON / Body is not JSON",
+        ),
+        (
+            "422",
+            "InvalidBody",
+            "请求体的字段不符合接口定义（未知字段、类型不符）/ Body fields do not match the contract (unknown field, wrong type)",
         ),
         ("500", "InternalError", "服务器内部错误 / Internal error"),
         (
@@ -162,7 +167,7 @@ fn add_shared_responses(doc: &mut openapi::OpenApi) {
         for operation in operations_mut(item) {
             let has_body = operation.request_body.is_some();
             for (status, name, _) in shared {
-                let applies = has_body || !matches!(status, "413" | "415");
+                let applies = has_body || !matches!(status, "413" | "415" | "422");
                 if applies && !operation.responses.responses.contains_key(status) {
                     operation.responses.responses.insert(
                         status.to_owned(),

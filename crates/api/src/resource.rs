@@ -16,6 +16,20 @@ use crate::auth::Caller;
 use crate::concurrency::{IfMatch, ok_versioned};
 use crate::error::{ApiError, ApiResult};
 
+/// Runs read-only `work` within the caller's scope for `permission`: the
+/// body of every list handler, and of reads with no version to answer.
+pub async fn query<T, F>(db: &Db, caller: Caller, permission: Permission, work: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: Fn(&mut DbConn, &DataScope) -> Result<T, StoreError> + Send + 'static,
+{
+    db.read(move |conn| {
+        let scope = caller.authorize(conn, permission)?;
+        Ok::<_, ApiError>(work(conn, &scope)?)
+    })
+    .await
+}
+
 /// Loads one record by id within the caller's scope for `permission`:
 /// `200` with the record as `T` and its `ETag`.
 pub async fn read<R, T>(

@@ -148,6 +148,10 @@ pub fn rule_message(code: &str) -> Text {
             "只有指定管理处的数据范围才能列出管理处",
             "only an office scope lists offices",
         ),
+        "scope_too_many_offices" => Text::new(
+            "一个数据范围最多列出 200 个管理处",
+            "a scope lists at most 200 offices",
+        ),
         "invalid_mobile_phone" => Text::new(
             "不是有效的中国大陆手机号",
             "not a mainland China mobile phone number",

@@ -77,6 +77,9 @@ pub enum AssignmentScope {
     Own,
 }
 
+/// Most offices one scope may list (the contract's `maxItems`).
+pub const SCOPE_MAX_OFFICES: usize = 200;
+
 /// Why an assignment scope was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {
@@ -86,6 +89,9 @@ pub enum ScopeError {
     /// Office ids given with a scope that takes none.
     #[error("only an office scope lists offices")]
     UnexpectedOffices,
+    /// More than [`SCOPE_MAX_OFFICES`] offices.
+    #[error("a scope lists at most {SCOPE_MAX_OFFICES} offices")]
+    TooManyOffices,
 }
 
 impl ScopeError {
@@ -94,6 +100,7 @@ impl ScopeError {
         match self {
             Self::NoOffices => "scope_needs_offices",
             Self::UnexpectedOffices => "scope_takes_no_offices",
+            Self::TooManyOffices => "scope_too_many_offices",
         }
     }
 }
@@ -101,6 +108,9 @@ impl ScopeError {
 impl AssignmentScope {
     /// Builds a scope from its kind and office list.
     pub fn new(kind: ScopeKind, offices: &[i64]) -> Result<Self, ScopeError> {
+        if offices.len() > SCOPE_MAX_OFFICES {
+            return Err(ScopeError::TooManyOffices);
+        }
         match kind {
             ScopeKind::Offices if offices.is_empty() || offices.iter().any(|id| *id < 1) => {
                 Err(ScopeError::NoOffices)
@@ -232,6 +242,22 @@ impl DataScope {
     /// The staff id whose own records are reached, if any.
     pub fn owner(&self) -> Option<i64> {
         self.owner
+    }
+
+    /// Whether this scope reaches at least as far as `wanted` would for a
+    /// holder whose home office is `holder_office`: what a grantor must hold
+    /// to hand `wanted` on (nobody grants more than they have). `own` means
+    /// the holder's own records, covered when this scope reaches the
+    /// holder's office.
+    pub fn covers(&self, wanted: &AssignmentScope, holder_office: Option<i64>) -> bool {
+        if self.company {
+            return true;
+        }
+        match wanted {
+            AssignmentScope::Company => false,
+            AssignmentScope::Offices(ids) => ids.is_subset(&self.offices),
+            AssignmentScope::Own => self.reaches(holder_office, None),
+        }
     }
 
     /// Whether a record of `office` (company-level when `None`), owned by
@@ -500,6 +526,26 @@ mod tests {
         assert!(!scope.reaches(Some(1), None));
         let keyless = Grants::new(vec![grant(&[OrgRead], AssignmentScope::Own)], None);
         assert!(!keyless.scope_for(OrgRead).unwrap().reaches(Some(1), None));
+    }
+
+    #[test]
+    fn a_scope_covers_only_what_it_reaches() {
+        let offices = Grants::new(
+            vec![grant(
+                &[AccessWrite],
+                AssignmentScope::Offices([1, 2].into()),
+            )],
+            None,
+        )
+        .scope_for(AccessWrite)
+        .unwrap();
+        assert!(offices.covers(&AssignmentScope::Offices([2].into()), None));
+        assert!(!offices.covers(&AssignmentScope::Offices([2, 3].into()), None));
+        assert!(!offices.covers(&AssignmentScope::Company, None));
+        assert!(offices.covers(&AssignmentScope::Own, Some(1)));
+        assert!(!offices.covers(&AssignmentScope::Own, Some(3)));
+        assert!(!offices.covers(&AssignmentScope::Own, None));
+        assert!(DataScope::system().covers(&AssignmentScope::Company, None));
     }
 
     #[test]

@@ -98,6 +98,17 @@ impl From<DieselError> for StoreError {
 }
 
 impl StoreError {
+    /// `CompanyScopeRequired` unless `scope` is company-wide: company-level
+    /// records (offices themselves, company settings, roles, keys) change
+    /// only with a company-wide scope.
+    pub fn require_company(scope: &wuye_domain::access::DataScope) -> Result<(), Self> {
+        if scope.is_company() {
+            Ok(())
+        } else {
+            Err(Self::CompanyScopeRequired)
+        }
+    }
+
     /// Maps a unique violation to [`StoreError::Duplicate`] on `field`.
     pub fn unique_on(field: &'static str) -> impl Fn(DieselError) -> Self {
         move |error| match error {

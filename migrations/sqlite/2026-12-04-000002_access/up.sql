@@ -37,8 +37,10 @@ CREATE INDEX users_office ON users (office_id, id);
 
 -- A role held by a user, with its data scope. scope_offices lists office ids
 -- (comma-separated) for scope_kind 'offices'.
+-- AUTOINCREMENT: assignments are deleted when withdrawn, and an id the
+-- audit log has named must never come back for another assignment.
 CREATE TABLE role_assignments (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id BIGINT NOT NULL REFERENCES users (id),
     role_id BIGINT NOT NULL REFERENCES roles (id),
     scope_kind TEXT NOT NULL,

@@ -374,3 +374,70 @@ db_test!(me_describes_the_caller, |app| {
     assert_eq!(reply.body["permissions"], json!([]));
     assert_eq!(reply.body["username"], Value::Null);
 });
+
+// A burst of parallel guesses cannot all pass the throttle before any of
+// them has failed: each attempt is counted when it starts.
+db_test!(parallel_guesses_are_throttled_too, |app| {
+    let guesses = (0..12).map(|n| {
+        app.call_as(
+            As::Nobody,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"username": ADMIN_USERNAME, "password": format!("guess number {n}")})),
+            &[],
+        )
+    });
+    let replies = futures_util::future::join_all(guesses).await;
+    let wrong = replies.iter().filter(|r| r.status.as_u16() == 401).count();
+    let throttled = replies.iter().filter(|r| r.status.as_u16() == 429).count();
+    assert_eq!(
+        (wrong, throttled),
+        (5, 7),
+        "five attempts per account, then 429"
+    );
+});
+
+// A resident whose session has ended is asked to sign in again (401), not
+// told they are not staff.
+db_test!(an_ended_resident_session_is_401_on_me, |app| {
+    let resident = resident_token(&app, "ended-resident").await;
+    app.call_as(
+        As::Token(&resident),
+        Method::POST,
+        "/api/v1/auth/logout",
+        None,
+        &[],
+    )
+    .await
+    .expect(204);
+    expect_unauthorized(me(&app, &resident).await, "auth.session_ended");
+});
+
+// Signing out and a replayed refresh token are in the audit log.
+db_test!(sign_out_and_refresh_reuse_are_audited, |app| {
+    let tokens = sign_in(&app, ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    refresh(&app, &tokens.refresh).await.expect(200);
+    refresh(&app, &tokens.refresh).await.expect(401);
+    let second = sign_in(&app, ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    app.call_as(
+        As::Token(&second.access),
+        Method::POST,
+        "/api/v1/auth/logout",
+        None,
+        &[],
+    )
+    .await
+    .expect(204);
+    let events = app
+        .get("/api/v1/audit-events?resource_type=session")
+        .await
+        .expect(200);
+    let actions: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"sign_out"), "{actions:?}");
+    assert!(actions.contains(&"refresh_token_reused"), "{actions:?}");
+});

@@ -287,3 +287,69 @@ db_test!(api_key_list_filters_revoked_and_pages, |app| {
         .expect(200);
     assert_eq!(ids(&rest), [first]);
 });
+
+// A key does not outlive its creator's access: once the account that made
+// it is deactivated, the key is refused.
+db_test!(a_key_dies_with_its_creators_account, |app| {
+    let office = app.create_office("甲管理处").await;
+    let creator = app
+        .staff_token(
+            &[
+                Permission::AccessRead,
+                Permission::AccessWrite,
+                Permission::OrgRead,
+            ],
+            AssignmentScope::Company,
+        )
+        .await;
+    let reply = app
+        .call_as(
+            As::Token(&creator),
+            Method::POST,
+            API_KEYS,
+            Some(
+                json!({ "name": "脚本", "permissions": ["org.read"], "scope": offices(&[office]) }),
+            ),
+            &[],
+        )
+        .await
+        .expect(201);
+    let secret = reply.body["secret"].as_str().unwrap().to_owned();
+    app.call_as(
+        As::Token(&secret),
+        Method::GET,
+        "/api/v1/offices",
+        None,
+        &[],
+    )
+    .await
+    .expect(200);
+
+    let creator_id = app
+        .call_as(
+            As::Token(&creator),
+            Method::GET,
+            "/api/v1/auth/me",
+            None,
+            &[],
+        )
+        .await
+        .expect(200)
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/users/{creator_id}");
+    let etag = app.get(&path).await.expect(200).etag();
+    app.patch(&path, &etag, json!({ "active": false }))
+        .await
+        .expect(200);
+    app.call_as(
+        As::Token(&secret),
+        Method::GET,
+        "/api/v1/offices",
+        None,
+        &[],
+    )
+    .await
+    .expect_problem(401, "auth.invalid_token");
+});

@@ -285,18 +285,31 @@ db_test!(roles_hold_only_permissions_their_author_holds, |app| {
     )
     .await
     .expect_problem(403, "auth.permission_exceeds_own");
-    // Keeping someone else's permission while renaming adds nothing.
+    // Nor may they edit a role granting what they lack: renaming it or
+    // stripping its permissions would silence the people who hold it.
     let theirs = create_role(&app, "维护", &["org.read", "org.write"]).await;
-    let renamed = app
-        .call_as(
-            As::Token(&token),
-            Method::PATCH,
-            &at(ROLES, theirs),
-            Some(json!({ "name": "楼宇维护", "permissions": ["org.write"] })),
-            &[("If-Match", "\"1\"")],
-        )
-        .await
-        .expect(200);
-    assert_eq!(renamed.body["permissions"], json!(["org.write"]));
-    assert_eq!(app.get(&at(ROLES, mine)).await.expect(200).etag(), "\"1\"");
+    app.call_as(
+        As::Token(&token),
+        Method::PATCH,
+        &at(ROLES, theirs),
+        Some(json!({ "name": "楼宇维护", "permissions": ["org.read"] })),
+        &[("If-Match", "\"1\"")],
+    )
+    .await
+    .expect_problem(403, "auth.permission_exceeds_own");
+    assert_eq!(
+        app.get(&at(ROLES, theirs)).await.expect(200).etag(),
+        "\"1\""
+    );
+    // Their own role, within what they hold, they may edit.
+    app.call_as(
+        As::Token(&token),
+        Method::PATCH,
+        &at(ROLES, mine),
+        Some(json!({ "name": "账号查看" })),
+        &[("If-Match", "\"1\"")],
+    )
+    .await
+    .expect(200);
+    assert_eq!(app.get(&at(ROLES, mine)).await.expect(200).etag(), "\"2\"");
 });

@@ -25,7 +25,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use wuye_domain::access::{DataScope, Permission};
+use wuye_domain::access::{DataScope, Grants, Permission};
 use wuye_persistence::access::grants;
 use wuye_persistence::audit::Actor;
 use wuye_persistence::{Db, DbConn};
@@ -141,7 +141,7 @@ impl Auth {
 enum Credential {
     Staff { user_id: i64, session_id: i64 },
     Resident { resident_id: i64, session_id: i64 },
-    ApiKey { grants: wuye_domain::access::Grants },
+    ApiKey { grants: Grants },
 }
 
 /// An authenticated caller: a staff member, a resident or an integration
@@ -164,32 +164,38 @@ impl Caller {
         format!("{}:{}", self.actor.kind, self.actor.id.unwrap_or(0))
     }
 
+    /// Everything this caller holds, read fresh: 401 when the session has
+    /// ended since the token was issued (residents and keys hold what they
+    /// hold; residents no staff permission at all).
+    pub fn grants(&self, conn: &mut DbConn) -> Result<Grants, ApiError> {
+        match &self.credential {
+            Credential::Staff {
+                user_id,
+                session_id,
+            } => grants::for_staff(conn, *user_id, *session_id)?.ok_or_else(session_ended),
+            Credential::Resident {
+                resident_id,
+                session_id,
+            } => {
+                if grants::resident_session_live(conn, *resident_id, *session_id)? {
+                    Ok(Grants::default())
+                } else {
+                    Err(session_ended())
+                }
+            }
+            Credential::ApiKey { grants } => Ok(grants.clone()),
+        }
+    }
+
     /// Where `permission` reaches for this caller: the scope every query of
     /// the operation filters by. 403 when no grant includes the permission
-    /// (residents hold none); 401 when the session has ended since the
-    /// token was issued.
+    /// (residents hold none); 401 when the session has ended.
     pub fn authorize(
         &self,
         conn: &mut DbConn,
         permission: Permission,
     ) -> Result<DataScope, ApiError> {
-        let grants = match &self.credential {
-            Credential::Staff {
-                user_id,
-                session_id,
-            } => grants::for_staff(conn, *user_id, *session_id)?.ok_or_else(session_ended)?,
-            Credential::Resident {
-                resident_id,
-                session_id,
-            } => {
-                if !grants::resident_session_live(conn, *resident_id, *session_id)? {
-                    return Err(session_ended());
-                }
-                return Err(forbidden(permission));
-            }
-            Credential::ApiKey { grants } => grants.clone(),
-        };
-        grants
+        self.grants(conn)?
             .scope_for(permission)
             .ok_or_else(|| forbidden(permission))
     }
@@ -237,6 +243,12 @@ impl Caller {
         }
     }
 
+    /// Whether this is a resident of the mini-program (not yet checked
+    /// against the database: [`Caller::resident`] does that).
+    pub fn is_resident(&self) -> bool {
+        matches!(self.credential, Credential::Resident { .. })
+    }
+
     /// The session of a staff member or resident (for logout).
     pub fn session_id(&self) -> Option<i64> {
         match &self.credential {
@@ -262,11 +274,21 @@ pub fn anonymous_actor(req: &HttpRequest) -> Actor {
     }
 }
 
-/// The client's address: the peer, or the first `X-Forwarded-For` hop when
-/// configured to trust a proxy.
+/// The client's address: the peer, or — when configured to trust a proxy —
+/// the last `X-Forwarded-For` hop, the one that proxy appended. Earlier hops
+/// are whatever the client chose to send, so they are never used.
 pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for && let Some(ip) = req.connection_info().realip_remote_addr() {
-        return ip.to_owned();
+    if trust_forwarded_for
+        && let Some(hop) = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .filter(|hop| !hop.is_empty())
+            .last()
+    {
+        return hop.chars().take(64).collect();
     }
     req.peer_addr()
         .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
@@ -406,5 +428,27 @@ impl FromRequest for Caller {
             };
             Ok(Caller { credential, actor })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::client_address;
+
+    #[test]
+    fn client_address_is_the_peer_or_the_proxys_own_hop() {
+        let peer = "10.0.0.9:5000".parse().unwrap();
+        let request = TestRequest::default()
+            .peer_addr(peer)
+            .insert_header(("X-Forwarded-For", "6.6.6.6, 203.0.113.7"))
+            .to_http_request();
+        assert_eq!(client_address(&request, false), "10.0.0.9");
+        // What the client wrote first is not trusted; the hop the proxy
+        // appended is.
+        assert_eq!(client_address(&request, true), "203.0.113.7");
+        let direct = TestRequest::default().peer_addr(peer).to_http_request();
+        assert_eq!(client_address(&direct, true), "10.0.0.9");
     }
 }

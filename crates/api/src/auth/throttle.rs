@@ -38,8 +38,8 @@ const MAX_TRACKED: usize = 100_000;
 #[derive(Debug, Default)]
 pub struct LoginThrottle {
     policy: ThrottlePolicy,
-    accounts: Mutex<HashMap<String, VecDeque<Instant>>>,
-    addresses: Mutex<HashMap<String, VecDeque<Instant>>>,
+    accounts: Mutex<Counters>,
+    addresses: Mutex<Counters>,
 }
 
 impl LoginThrottle {
@@ -51,52 +51,58 @@ impl LoginThrottle {
         }
     }
 
-    /// `Some(wait)` when the account or the address must wait before trying
-    /// again.
-    pub fn blocked(&self, account: &str, address: &str) -> Option<Duration> {
+    /// Starts an attempt: `Err(wait)` when the account or the address must
+    /// wait; otherwise the attempt is counted as a failure right away, so a
+    /// burst of parallel attempts cannot all pass before any has failed.
+    /// [`LoginThrottle::succeeded`] takes it back.
+    pub fn begin(&self, account: &str, address: &str) -> Result<(), Duration> {
         let now = Instant::now();
         let window = self.policy.window;
-        let account_wait = wait(
-            &self.accounts,
-            account,
-            self.policy.per_account,
-            window,
-            now,
-        );
+        // Both maps stay locked from the check to the count (always in this
+        // order), so the check and the count are one step.
+        let (Ok(mut accounts), Ok(mut addresses)) = (self.accounts.lock(), self.addresses.lock())
+        else {
+            return Ok(());
+        };
+        let account_wait = wait(&mut accounts, account, self.policy.per_account, window, now);
         let address_wait = wait(
-            &self.addresses,
+            &mut addresses,
             address,
             self.policy.per_address,
             window,
             now,
         );
-        account_wait.max(address_wait)
+        if let Some(wait) = account_wait.max(address_wait) {
+            return Err(wait);
+        }
+        record(&mut accounts, account, now, window);
+        record(&mut addresses, address, now, window);
+        Ok(())
     }
 
-    /// Counts a failed attempt.
-    pub fn failed(&self, account: &str, address: &str) {
-        let now = Instant::now();
-        let window = self.policy.window;
-        record(&self.accounts, account, now, window);
-        record(&self.addresses, address, now, window);
-    }
-
-    /// Forgets an account's failures after it signs in.
-    pub fn succeeded(&self, account: &str) {
-        if let Ok(mut map) = self.accounts.lock() {
-            map.remove(account);
+    /// Takes back a successful attempt: the account's failures are
+    /// forgotten, and the address is charged nothing for it.
+    pub fn succeeded(&self, account: &str, address: &str) {
+        if let Ok(mut accounts) = self.accounts.lock() {
+            accounts.remove(account);
+        }
+        if let Ok(mut addresses) = self.addresses.lock()
+            && let Some(attempts) = addresses.get_mut(address)
+        {
+            attempts.pop_back();
         }
     }
 }
 
+type Counters = HashMap<String, VecDeque<Instant>>;
+
 fn wait(
-    map: &Mutex<HashMap<String, VecDeque<Instant>>>,
+    map: &mut Counters,
     key: &str,
     limit: usize,
     window: Duration,
     now: Instant,
 ) -> Option<Duration> {
-    let mut map = map.lock().ok()?;
     let failures = map.get_mut(key)?;
     while failures
         .front()
@@ -112,13 +118,7 @@ fn wait(
     Some(window.saturating_sub(now.duration_since(oldest)))
 }
 
-fn record(
-    map: &Mutex<HashMap<String, VecDeque<Instant>>>,
-    key: &str,
-    now: Instant,
-    window: Duration,
-) {
-    let Ok(mut map) = map.lock() else { return };
+fn record(map: &mut Counters, key: &str, now: Instant, window: Duration) {
     if map.len() >= MAX_TRACKED {
         map.retain(|_, failures| {
             failures
@@ -145,15 +145,26 @@ mod tests {
             per_address: 3,
             window: Duration::from_secs(60),
         });
-        assert_eq!(throttle.blocked("a", "1.1.1.1"), None);
-        throttle.failed("a", "1.1.1.1");
-        throttle.failed("a", "1.1.1.1");
-        let wait = throttle.blocked("a", "9.9.9.9").unwrap();
+        assert_eq!(throttle.begin("a", "1.1.1.1"), Ok(()));
+        assert_eq!(throttle.begin("a", "1.1.1.1"), Ok(()));
+        let wait = throttle.begin("a", "9.9.9.9").unwrap_err();
         assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
-        assert_eq!(throttle.blocked("b", "9.9.9.9"), None);
-        throttle.failed("b", "1.1.1.1");
-        assert!(throttle.blocked("c", "1.1.1.1").is_some(), "address limit");
-        throttle.succeeded("a");
-        assert_eq!(throttle.blocked("a", "9.9.9.9"), None);
+        assert_eq!(throttle.begin("b", "1.1.1.1"), Ok(()));
+        assert!(throttle.begin("c", "1.1.1.1").is_err(), "address limit");
+        throttle.succeeded("a", "9.9.9.9");
+        assert_eq!(throttle.begin("a", "9.9.9.9"), Ok(()));
+    }
+
+    #[test]
+    fn a_success_costs_the_address_nothing() {
+        let throttle = LoginThrottle::new(ThrottlePolicy {
+            per_account: 5,
+            per_address: 2,
+            window: Duration::from_secs(60),
+        });
+        for account in ["a", "b", "c", "d"] {
+            assert_eq!(throttle.begin(account, "10.0.0.1"), Ok(()));
+            throttle.succeeded(account, "10.0.0.1");
+        }
     }
 }

@@ -41,31 +41,23 @@ pub struct AccessClaims {
     pub sid: i64,
 }
 
-/// Who a verified access token speaks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subject {
-    /// A staff account.
-    Staff(i64),
-    /// A resident.
-    Resident(i64),
+/// Who a verified access token speaks for: the subject of its session.
+pub use wuye_persistence::access::sessions::Subject;
+
+fn subject_claim(subject: Subject) -> String {
+    match subject {
+        Subject::Staff(id) => format!("staff:{id}"),
+        Subject::Resident(id) => format!("resident:{id}"),
+    }
 }
 
-impl Subject {
-    fn to_claim(self) -> String {
-        match self {
-            Self::Staff(id) => format!("staff:{id}"),
-            Self::Resident(id) => format!("resident:{id}"),
-        }
-    }
-
-    fn from_claim(claim: &str) -> Option<Self> {
-        let (kind, id) = claim.split_once(':')?;
-        let id: i64 = id.parse().ok()?;
-        match kind {
-            "staff" => Some(Self::Staff(id)),
-            "resident" => Some(Self::Resident(id)),
-            _ => None,
-        }
+fn parse_subject(claim: &str) -> Option<Subject> {
+    let (kind, id) = claim.split_once(':')?;
+    let id: i64 = id.parse().ok()?;
+    match kind {
+        "staff" => Some(Subject::Staff(id)),
+        "resident" => Some(Subject::Resident(id)),
+        _ => None,
     }
 }
 
@@ -156,7 +148,7 @@ impl TokenKeys {
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            sub: subject.to_claim(),
+            sub: subject_claim(subject),
             iat: now,
             exp: now + self.access_ttl.as_secs(),
             typ: ACCESS_TYPE.to_owned(),
@@ -176,7 +168,7 @@ impl TokenKeys {
         if data.header.alg != ALGORITHM || data.claims.typ != ACCESS_TYPE {
             return None;
         }
-        Some((Subject::from_claim(&data.claims.sub)?, data.claims.sid))
+        Some((parse_subject(&data.claims.sub)?, data.claims.sid))
     }
 }
 

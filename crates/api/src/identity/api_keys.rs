@@ -26,6 +26,7 @@ use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{Id, Json};
 use crate::i18n::Text;
 use crate::pagination::{PageParams, into_parts};
+use crate::resource;
 use crate::time::utc;
 use crate::validate::label;
 use crate::{page_type, parse_fields, sort_param};
@@ -275,12 +276,10 @@ pub async fn list_api_keys(
     let (sort, direction) = params.sort.storage();
     let request = page.request(params.sort.wire(), sort, direction)?;
     let include_revoked = params.include_revoked;
-    let rows = db
-        .read(move |conn| {
-            let scope = caller.authorize(conn, Permission::AccessRead)?;
-            Ok::<_, ApiError>(store::list(conn, &scope, include_revoked, &request)?)
-        })
-        .await?;
+    let rows = resource::query(&db, caller, Permission::AccessRead, move |conn, scope| {
+        store::list(conn, scope, include_revoked, &request)
+    })
+    .await?;
     let (items, next_cursor) = into_parts(rows, params.sort.wire(), ApiKey::from);
     Ok(HttpResponse::Ok().json(ApiKeyPage { items, next_cursor }))
 }
@@ -302,12 +301,10 @@ creation and last use.",
 )]
 #[get("/api-keys/{id}")]
 pub async fn get_api_key(db: web::Data<Db>, caller: Caller, Id(id): Id) -> ApiResult<HttpResponse> {
-    let row = db
-        .read(move |conn| {
-            let scope = caller.authorize(conn, Permission::AccessRead)?;
-            Ok::<_, ApiError>(store::get(conn, &scope, id)?)
-        })
-        .await?;
+    let row = resource::query(&db, caller, Permission::AccessRead, move |conn, scope| {
+        store::get(conn, scope, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ApiKey::from(row)))
 }
 

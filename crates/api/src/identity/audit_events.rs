@@ -17,6 +17,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::i18n::Text;
 use crate::pagination::{PageParams, into_parts};
+use crate::resource;
 use crate::time::utc;
 use crate::{page_type, sort_param};
 
@@ -265,12 +266,10 @@ pub async fn list_audit_events(
         from: params.from.map(to_stored_bound),
         to: params.to.map(to_stored_bound),
     };
-    let rows = db
-        .read(move |conn| {
-            let scope = caller.authorize(conn, Permission::AuditRead)?;
-            Ok::<_, ApiError>(store::list(conn, &scope, &filter, &request)?)
-        })
-        .await?;
+    let rows = resource::query(&db, caller, Permission::AuditRead, move |conn, scope| {
+        store::list(conn, scope, &filter, &request)
+    })
+    .await?;
     let (rows, next_cursor) = into_parts(rows, params.sort.wire(), |row| row);
     let items = rows
         .into_iter()

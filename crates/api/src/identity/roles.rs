@@ -265,39 +265,6 @@ pub(crate) fn permission_exceeds_own(permission: Permission) -> ApiError {
     )
 }
 
-/// Where the caller holds `permission`, or `None` when nowhere.
-fn held_scope(
-    caller: &Caller,
-    conn: &mut DbConn,
-    permission: Permission,
-) -> Result<Option<DataScope>, ApiError> {
-    match caller.authorize(conn, permission) {
-        Ok(scope) => Ok(Some(scope)),
-        // Only "no grant includes it" means not held; an ended session
-        // must still answer 401.
-        Err(error) if error.code() == "auth.forbidden" => Ok(None),
-        Err(error) => Err(error),
-    }
-}
-
-/// Whether `held` reaches at least as far as `wanted`, granted to a holder
-/// whose home office is `holder_office`. `own` is the holder's own records:
-/// covered when the caller reaches the holder's office (keys have no home
-/// office, so never).
-fn covers(held: &DataScope, wanted: &AssignmentScope, holder_office: Option<i64>) -> bool {
-    if held.is_company() {
-        return true;
-    }
-    match wanted {
-        AssignmentScope::Company => false,
-        AssignmentScope::Offices(ids) => {
-            let own = held.offices();
-            ids.iter().all(|id| own.contains(id))
-        }
-        AssignmentScope::Own => held.reaches(holder_office, None),
-    }
-}
-
 /// Refuses a grant of `permissions` in `scope` to a holder of
 /// `holder_office` unless the caller could do all of it themselves: the
 /// scope within their `access.write` scope (`write_scope`), and every
@@ -310,14 +277,15 @@ pub(crate) fn ensure_may_grant(
     scope: &AssignmentScope,
     holder_office: Option<i64>,
 ) -> Result<(), ApiError> {
-    if !covers(write_scope, scope, holder_office) {
+    if !write_scope.covers(scope, holder_office) {
         return Err(scope_exceeds_own());
     }
+    let grants = caller.grants(conn)?;
     for &permission in permissions {
-        let Some(held) = held_scope(caller, conn, permission)? else {
+        let Some(held) = grants.scope_for(permission) else {
             return Err(permission_exceeds_own(permission));
         };
-        if !covers(&held, scope, holder_office) {
+        if !held.covers(scope, holder_office) {
             return Err(scope_exceeds_own());
         }
     }
@@ -332,8 +300,9 @@ fn ensure_holds_company_wide(
     conn: &mut DbConn,
     permissions: &BTreeSet<Permission>,
 ) -> Result<(), ApiError> {
+    let grants = caller.grants(conn)?;
     for &permission in permissions {
-        if !held_scope(caller, conn, permission)?.is_some_and(|s| s.is_company()) {
+        if !grants.scope_for(permission).is_some_and(|s| s.is_company()) {
             return Err(permission_exceeds_own(permission));
         }
     }
@@ -570,11 +539,15 @@ pub async fn update_role(
             if !scope.is_company() {
                 return Err(StoreError::CompanyScopeRequired.into());
             }
+            // Editing a role changes what every holder may do, so the editor
+            // must hold all of it — what it grants now and what it will
+            // grant — company-wide: nobody silences or widens a role above
+            // their own reach.
+            let mut touched = store::read(conn, &scope, id)?.permission_set();
             if let Some(permissions) = &permissions {
-                let current = store::read(conn, &scope, id)?.permission_set();
-                let added = permissions.difference(&current).copied().collect();
-                ensure_holds_company_wide(&caller, conn, &added)?;
+                touched.extend(permissions.iter().copied());
             }
+            ensure_holds_company_wide(&caller, conn, &touched)?;
             let expected = if_match
                 .expected_version(|| store::get(conn, &scope, id).map(|row| row.version))?;
             let row = store::update(conn, &scope, id, expected, &changes)?;

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use wuye_domain::access::{self as rules, Permission};
 use wuye_persistence::Db;
-use wuye_persistence::access::sessions::{self, Rotation, Subject as StoredSubject};
+use wuye_persistence::access::sessions::{self, Rotation};
 use wuye_persistence::access::users;
 use wuye_persistence::audit::{Actor, AuditTarget};
 use wuye_persistence::residents::accounts;
@@ -25,7 +25,7 @@ use crate::validate::rule_code;
 use crate::wechat::WechatClient;
 
 /// Tokens issued at sign-in and refresh.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[schema(examples(json!({
     "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.…",
     "token_type": "Bearer", "expires_in": 900,
@@ -42,8 +42,21 @@ pub struct TokenPair {
     pub refresh_token: String,
 }
 
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Longest username a sign-in may carry (the contract's `maxLength`).
+const LOGIN_FIELD_MAX_CHARS: usize = 64;
+/// Longest password a sign-in may carry (the contract's `maxLength`).
+const PASSWORD_FIELD_MAX_CHARS: usize = 1024;
+
 /// Staff sign-in.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"username": "li.lei", "password": "correct horse 9"})))]
 pub struct LoginRequest {
@@ -55,13 +68,27 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A refresh token to exchange.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from the last sign-in or refresh.
     #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshRequest")
+    }
 }
 
 /// A WeChat mini-program sign-in.
@@ -75,7 +102,7 @@ pub struct WechatLoginRequest {
 }
 
 /// A password change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     /// The current password.
@@ -84,6 +111,12 @@ pub struct PasswordChange {
     /// The new one: 10–128 characters, letters mixed with digits or symbols.
     #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange")
+    }
 }
 
 /// The signed-in caller.
@@ -144,7 +177,9 @@ fn too_many_attempts(wait: std::time::Duration) -> ApiError {
 }
 
 fn chrono(duration: std::time::Duration) -> ChronoDuration {
-    ChronoDuration::seconds(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX / 1000))
+    // Lifetimes come from configuration, which `main` keeps to sane ranges;
+    // anything beyond chrono's range still must not panic.
+    ChronoDuration::from_std(duration).unwrap_or(ChronoDuration::days(3650))
 }
 
 /// Starts a session for `subject` and answers with its first tokens; the
@@ -159,13 +194,9 @@ async fn start_session(
     let refresh_token = tokens::new_refresh_token().map_err(|e| ApiError::internal(&e))?;
     let hash = tokens::digest(&refresh_token);
     let lifetime = chrono(auth.config.session_lifetime);
-    let stored = match subject {
-        Subject::Staff(id) => StoredSubject::Staff(id),
-        Subject::Resident(id) => StoredSubject::Resident(id),
-    };
     let session_id = db
         .write(move |conn| {
-            let session_id = sessions::start(conn, stored, &hash, lifetime)?;
+            let session_id = sessions::start(conn, subject, &hash, lifetime)?;
             crate::audit::record(
                 conn,
                 &actor,
@@ -222,11 +253,18 @@ pub async fn login(
     auth: web::Data<Auth>,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
+    // Nothing longer than the contract allows can be an account or a
+    // password; refusing it up front keeps it out of the throttle's memory.
+    if body.username.chars().count() > LOGIN_FIELD_MAX_CHARS
+        || body.password.chars().count() > PASSWORD_FIELD_MAX_CHARS
+    {
+        return Err(invalid_credentials());
+    }
     let account = body.username.trim().to_lowercase();
     let address = client_address(&req, auth.config.trust_forwarded_for);
-    if let Some(wait) = auth.throttle.blocked(&account, &address) {
-        return Err(too_many_attempts(wait));
-    }
+    auth.throttle
+        .begin(&account, &address)
+        .map_err(too_many_attempts)?;
     let lookup = account.clone();
     let user = db.read(move |conn| users::for_login(conn, &lookup)).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
@@ -237,12 +275,9 @@ pub async fn login(
         .map_err(|e| ApiError::internal(&e))?;
     let user = match user {
         Some(user) if matches && user.active => user,
-        _ => {
-            auth.throttle.failed(&account, &address);
-            return Err(invalid_credentials());
-        }
+        _ => return Err(invalid_credentials()),
     };
-    auth.throttle.succeeded(&account);
+    auth.throttle.succeeded(&account, &address);
     let mut actor = anonymous_actor(&req);
     actor.kind = "staff";
     actor.id = Some(user.id);
@@ -313,6 +348,7 @@ Each refresh token works once, for a new access and refresh token. Presenting a 
 )]
 #[post("/auth/refresh")]
 pub async fn refresh(
+    req: HttpRequest,
     db: web::Data<Db>,
     auth: web::Data<Auth>,
     Json(body): Json<RefreshRequest>,
@@ -321,24 +357,36 @@ pub async fn refresh(
     let next = tokens::new_refresh_token().map_err(|e| ApiError::internal(&e))?;
     let next_hash = tokens::digest(&next);
     let idle = chrono(auth.config.refresh_ttl);
+    let actor = anonymous_actor(&req);
     // A reuse revokes the session in this transaction, which must commit
-    // even though the request is refused.
+    // even though the request is refused; it is a sign of a stolen token,
+    // so it is audited there too.
     let rotation = db
-        .write(move |conn| sessions::rotate(conn, &presented, &next_hash, idle))
-        .await
-        .map_err(ApiError::from)?;
+        .write(move |conn| {
+            let rotation = sessions::rotate(conn, &presented, &next_hash, idle)?;
+            if let Rotation::Reused { session_id } = rotation {
+                let target = AuditTarget {
+                    resource_type: "session",
+                    resource_id: Some(session_id),
+                    office_id: None,
+                };
+                crate::audit::record(
+                    conn,
+                    &actor,
+                    "refresh_token_reused",
+                    target,
+                    &serde_json::json!({"session_revoked": true}),
+                )?;
+            }
+            Ok::<_, ApiError>(rotation)
+        })
+        .await?;
     match rotation {
         Rotation::Rotated {
             session_id,
             subject,
-        } => {
-            let subject = match subject {
-                StoredSubject::Staff(id) => Subject::Staff(id),
-                StoredSubject::Resident(id) => Subject::Resident(id),
-            };
-            token_response(&auth, subject, session_id, next)
-        }
-        Rotation::Reused => Err(unauthenticated(
+        } => token_response(&auth, subject, session_id, next),
+        Rotation::Reused { .. } => Err(unauthenticated(
             "auth.refresh_token_reused",
             Text::new(
                 "刷新令牌已被使用过，为安全起见本次登录已全部失效，请重新登录",
@@ -378,9 +426,23 @@ pub async fn logout(db: web::Data<Db>, caller: Caller) -> ApiResult<HttpResponse
             ),
         ));
     };
-    db.write(move |conn| sessions::revoke(conn, session_id))
-        .await
-        .map_err(ApiError::from)?;
+    db.write(move |conn| {
+        sessions::revoke(conn, session_id)?;
+        let target = AuditTarget {
+            resource_type: "session",
+            resource_id: Some(session_id),
+            office_id: None,
+        };
+        crate::audit::record(
+            conn,
+            caller.actor(),
+            "sign_out",
+            target,
+            &serde_json::Map::new(),
+        )?;
+        Ok::<_, ApiError>(())
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -399,7 +461,8 @@ pub async fn logout(db: web::Data<Db>, caller: Caller) -> ApiResult<HttpResponse
 pub async fn me(db: web::Data<Db>, caller: Caller) -> ApiResult<HttpResponse> {
     let me = db
         .read(move |conn| {
-            if let Ok(resident_id) = caller.resident(conn) {
+            if caller.is_resident() {
+                let resident_id = caller.resident(conn)?;
                 return Ok(Me {
                     kind: "resident",
                     id: resident_id,
@@ -410,12 +473,9 @@ pub async fn me(db: web::Data<Db>, caller: Caller) -> ApiResult<HttpResponse> {
                     permissions: Vec::new(),
                 });
             }
-            let (user_id, session_id) = caller.staff(conn)?;
+            let (user_id, _) = caller.staff(conn)?;
             let user = users::own(conn, user_id)?;
-            let permissions =
-                wuye_persistence::access::grants::for_staff(conn, user_id, session_id)?
-                    .map(|g| g.permissions().into_iter().collect())
-                    .unwrap_or_default();
+            let permissions = caller.grants(conn)?.permissions().into_iter().collect();
             Ok::<_, ApiError>(Me {
                 kind: "staff",
                 id: user.id,
@@ -465,9 +525,9 @@ pub async fn change_password(
     rules::check_new_password(&body.new_password)
         .map_err(|e| ApiError::validation(vec![rule_code("new_password", e.code())]))?;
     let address = client_address(&req, auth.config.trust_forwarded_for);
-    if let Some(wait) = auth.throttle.blocked(&user.username, &address) {
-        return Err(too_many_attempts(wait));
-    }
+    auth.throttle
+        .begin(&user.username, &address)
+        .map_err(too_many_attempts)?;
     let hasher = auth.clone();
     let current = body.current_password;
     let new = body.new_password;
@@ -480,12 +540,12 @@ pub async fn change_password(
     .await
     .map_err(|e| ApiError::internal(&e))?;
     if !matches {
-        auth.throttle.failed(&user.username, &address);
         return Err(unauthenticated(
             "auth.wrong_password",
             Text::new("当前密码错误", "The current password is wrong"),
         ));
     }
+    auth.throttle.succeeded(&user.username, &address);
     let new_hash = new_hash
         .map_err(|e| ApiError::internal(&e))?
         .ok_or_else(|| ApiError::internal(&"no new hash"))?;

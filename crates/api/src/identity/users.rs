@@ -93,7 +93,7 @@ impl From<UserRow> for User {
 }
 
 /// A new staff account.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({
     "username": "li.lei", "display_name": "李雷", "mobile": "13812345678",
@@ -258,7 +258,7 @@ impl UserUpdate {
 }
 
 /// An administrator's password reset.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"new_password": "another horse 7"})))]
 pub struct PasswordReset {
@@ -266,6 +266,22 @@ pub struct PasswordReset {
     /// symbols.
     #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
+}
+
+// By hand, so a stray `?body` in a log line shows no password.
+impl std::fmt::Debug for PasswordReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordReset")
+    }
+}
+
+impl std::fmt::Debug for UserCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCreate")
+            .field("username", &self.username)
+            .field("office_id", &self.office_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An account's contact details, unmasked (R-CRM-2: every read is audited).
@@ -483,12 +499,10 @@ pub async fn list_users(
         text_contains: search_text(params.q.as_deref())?,
         archived: params.archived.into(),
     };
-    let rows = db
-        .read(move |conn| {
-            let scope = caller.authorize(conn, Permission::AccessRead)?;
-            Ok::<_, ApiError>(store::list(conn, &scope, &filter, &request)?)
-        })
-        .await?;
+    let rows = resource::query(&db, caller, Permission::AccessRead, move |conn, scope| {
+        store::list(conn, scope, &filter, &request)
+    })
+    .await?;
     let (items, next_cursor) = into_parts(rows, params.sort.wire(), User::from);
     Ok(HttpResponse::Ok().json(UserPage { items, next_cursor }))
 }
@@ -790,12 +804,10 @@ pub async fn list_role_assignments(
     caller: Caller,
     Id(id): Id,
 ) -> ApiResult<HttpResponse> {
-    let rows = db
-        .read(move |conn| {
-            let scope = caller.authorize(conn, Permission::AccessRead)?;
-            Ok::<_, ApiError>(store::assignments(conn, &scope, id)?)
-        })
-        .await?;
+    let rows = resource::query(&db, caller, Permission::AccessRead, move |conn, scope| {
+        store::assignments(conn, scope, id)
+    })
+    .await?;
     let items = rows.into_iter().map(RoleAssignment::from).collect();
     Ok(HttpResponse::Ok().json(RoleAssignmentList { items }))
 }

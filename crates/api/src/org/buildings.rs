@@ -15,7 +15,7 @@ use wuye_persistence::org::buildings::{
 
 use crate::auth::Caller;
 use crate::concurrency::{IfMatch, IfMatchHeader};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::error::{ApiResult, FieldError, Problem};
 use crate::extract::{Id, Json};
 use crate::i18n::Text;
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
@@ -288,12 +288,10 @@ pub async fn list_buildings(
         name_contains: search_text(params.q.as_deref())?,
         archived: params.archived.into(),
     };
-    let rows = db
-        .read(move |conn| {
-            let scope = caller.authorize(conn, Permission::OrgRead)?;
-            Ok::<_, ApiError>(store::list(conn, &scope, &filter, &request)?)
-        })
-        .await?;
+    let rows = resource::query(&db, caller, Permission::OrgRead, move |conn, scope| {
+        store::list(conn, scope, &filter, &request)
+    })
+    .await?;
     let (items, next_cursor) = into_parts(rows, params.sort.wire(), Building::from);
     Ok(HttpResponse::Ok().json(BuildingPage { items, next_cursor }))
 }

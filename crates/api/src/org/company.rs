@@ -16,6 +16,7 @@ use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
 use crate::parse_fields;
+use crate::resource;
 use crate::time::utc;
 use crate::validate::{label, rule};
 
@@ -140,12 +141,10 @@ Company name, VIP card prefix (default JK) and time zone (default Asia/Shanghai)
 )]
 #[get("/company")]
 pub async fn get_company(db: web::Data<Db>, caller: Caller) -> ApiResult<HttpResponse> {
-    let row = db
-        .read(move |conn| {
-            let scope = caller.authorize(conn, Permission::OrgRead)?;
-            Ok::<_, ApiError>(store::get(conn, &scope)?)
-        })
-        .await?;
+    let row = resource::query(&db, caller, Permission::OrgRead, move |conn, scope| {
+        store::get(conn, scope)
+    })
+    .await?;
     let version = row.version;
     Ok(ok_versioned(&Company::from(row), version))
 }

@@ -17,7 +17,7 @@ use wuye_persistence::org::houses::{
 
 use crate::auth::Caller;
 use crate::concurrency::{IfMatch, IfMatchHeader};
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::error::{ApiResult, FieldError, Problem};
 use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
@@ -368,12 +368,10 @@ pub async fn list_houses(
         number_contains: search_text(params.q.as_deref())?,
         archived: params.archived.into(),
     };
-    let rows = db
-        .read(move |conn| {
-            let scope = caller.authorize(conn, Permission::OrgRead)?;
-            Ok::<_, ApiError>(store::list(conn, &scope, &filter, &request)?)
-        })
-        .await?;
+    let rows = resource::query(&db, caller, Permission::OrgRead, move |conn, scope| {
+        store::list(conn, scope, &filter, &request)
+    })
+    .await?;
     let (items, next_cursor) = into_parts(rows, params.sort.wire(), House::from);
     Ok(HttpResponse::Ok().json(HousePage { items, next_cursor }))
 }

@@ -15,7 +15,7 @@ use wuye_persistence::org::offices::{
 
 use crate::auth::Caller;
 use crate::concurrency::{IfMatch, IfMatchHeader};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{Id, Json};
 use crate::idempotency::{Created, IdempotencyHeader, IdempotencyKey};
 use crate::pagination::{ArchivedParam, PageParams, into_parts, search_text};
@@ -299,12 +299,10 @@ pub async fn list_offices(
         name_contains: search_text(params.q.as_deref())?,
         archived: params.archived.into(),
     };
-    let rows = db
-        .read(move |conn| {
-            let scope = caller.authorize(conn, Permission::OrgRead)?;
-            Ok::<_, ApiError>(store::list(conn, &scope, &filter, &request)?)
-        })
-        .await?;
+    let rows = resource::query(&db, caller, Permission::OrgRead, move |conn, scope| {
+        store::list(conn, scope, &filter, &request)
+    })
+    .await?;
     let (items, next_cursor) = into_parts(rows, params.sort.wire(), Office::from);
     Ok(HttpResponse::Ok().json(OfficePage { items, next_cursor }))
 }

@@ -13,8 +13,7 @@ use crate::access::{
 };
 use crate::page::{Page, PageRequest};
 use crate::schema::api_keys::dsl;
-use crate::schema::offices;
-use crate::{DbConn, ReferenceProblem, StoreError, clock, keyset_by_id};
+use crate::{DbConn, StoreError, clock, keyset_by_id};
 
 /// A stored key (without its hash).
 #[derive(Debug, Clone)]
@@ -117,34 +116,14 @@ pub struct NewApiKey {
     pub created_by: Option<i64>,
 }
 
-fn require_company(scope: &DataScope) -> Result<(), StoreError> {
-    if scope.is_company() {
-        Ok(())
-    } else {
-        Err(StoreError::CompanyScopeRequired)
-    }
-}
-
 /// Stores a new key; the offices it lists must exist.
 pub fn create(
     conn: &mut DbConn,
     scope: &DataScope,
     new: &NewApiKey,
 ) -> Result<ApiKeyRow, StoreError> {
-    require_company(scope)?;
-    let listed = new.scope.offices();
-    if !listed.is_empty() {
-        let known: i64 = offices::table
-            .filter(offices::id.eq_any(&listed))
-            .count()
-            .get_result(conn)?;
-        if known != i64::try_from(listed.len()).unwrap_or(i64::MAX) {
-            return Err(StoreError::InvalidReference {
-                field: "scope.office_ids",
-                problem: ReferenceProblem::Missing,
-            });
-        }
-    }
+    StoreError::require_company(scope)?;
+    crate::access::ensure_offices_exist(conn, &new.scope)?;
     let (kind, offices) = scope_to_columns(&new.scope);
     let row: Columns = diesel::insert_into(dsl::api_keys)
         .values((

@@ -81,11 +81,22 @@ pub struct KeyGrants {
     pub last_used_at: Option<NaiveDateTime>,
 }
 
-/// The grants of the live (unrevoked) key with this hash, if any.
+/// The grants of the live key with this hash, if any: not revoked, and
+/// its creator (when a staff member made it) still an active account — a
+/// key must not outlive the access of the person who made it.
 pub fn for_api_key(conn: &mut DbConn, key_hash: &str) -> Result<Option<KeyGrants>, StoreError> {
+    let active_staff = users::table
+        .filter(users::active.eq(true))
+        .filter(users::archived_at.is_null())
+        .select(users::id);
     let found: Option<(i64, String, String, String, Option<NaiveDateTime>)> = api_keys::table
         .filter(api_keys::key_hash.eq(key_hash))
         .filter(api_keys::revoked_at.is_null())
+        .filter(
+            api_keys::created_by
+                .is_null()
+                .or(api_keys::created_by.eq_any(active_staff.nullable())),
+        )
         .select((
             api_keys::id,
             api_keys::permissions,

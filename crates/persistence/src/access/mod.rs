@@ -12,9 +12,11 @@ pub mod users;
 
 use std::collections::BTreeSet;
 
+use diesel::prelude::*;
 use wuye_domain::access::{AssignmentScope, Permission, ScopeKind};
 
-use crate::StoreError;
+use crate::schema::offices;
+use crate::{DbConn, ReferenceProblem, StoreError};
 
 /// Permissions as stored: codes separated by spaces, sorted.
 pub fn permissions_to_text(permissions: &BTreeSet<Permission>) -> String {
@@ -57,4 +59,24 @@ pub fn scope_from_columns(kind: &str, offices: &str) -> Result<AssignmentScope, 
         .map_err(|_| StoreError::Internal("unreadable scope office list".to_owned()))?;
     AssignmentScope::new(kind, &ids)
         .map_err(|_| StoreError::Internal("inconsistent stored scope".to_owned()))
+}
+
+/// Checks that every office a scope lists exists (archived ones included:
+/// their history is still theirs), else a 422 on `scope.office_ids`.
+pub fn ensure_offices_exist(conn: &mut DbConn, scope: &AssignmentScope) -> Result<(), StoreError> {
+    let listed = scope.offices();
+    if listed.is_empty() {
+        return Ok(());
+    }
+    let known: i64 = offices::table
+        .filter(offices::id.eq_any(&listed))
+        .count()
+        .get_result(conn)?;
+    if known != i64::try_from(listed.len()).unwrap_or(i64::MAX) {
+        return Err(StoreError::InvalidReference {
+            field: "scope.office_ids",
+            problem: ReferenceProblem::Missing,
+        });
+    }
+    Ok(())
 }

@@ -139,7 +139,7 @@ pub fn list(
 
 /// Creates a company role; only a company-wide scope may.
 pub fn create(conn: &mut DbConn, scope: &DataScope, new: &NewRole) -> Result<RoleRow, StoreError> {
-    require_company(scope)?;
+    StoreError::require_company(scope)?;
     let now = clock::now();
     diesel::insert_into(dsl::roles)
         .values((
@@ -153,14 +153,6 @@ pub fn create(conn: &mut DbConn, scope: &DataScope, new: &NewRole) -> Result<Rol
         .returning(roles::all_columns)
         .get_result(conn)
         .map_err(StoreError::unique_on("name"))
-}
-
-fn require_company(scope: &DataScope) -> Result<(), StoreError> {
-    if scope.is_company() {
-        Ok(())
-    } else {
-        Err(StoreError::CompanyScopeRequired)
-    }
 }
 
 fn refuse_builtin(conn: &mut DbConn, id: i64) -> Result<(), StoreError> {
@@ -182,7 +174,7 @@ pub fn update(
     expected_version: i32,
     changes: &RoleChanges,
 ) -> Result<RoleRow, StoreError> {
-    require_company(scope)?;
+    StoreError::require_company(scope)?;
     refuse_builtin(conn, id)?;
     update_versioned(conn, scope, id, expected_version, changes)
 }
@@ -194,7 +186,7 @@ pub fn archive(
     id: i64,
     expected_version: i32,
 ) -> Result<RoleRow, StoreError> {
-    require_company(scope)?;
+    StoreError::require_company(scope)?;
     refuse_builtin(conn, id)?;
     let row = mark_archived(conn, scope, id, expected_version)?;
     let holders: i64 = role_assignments::table

@@ -73,7 +73,10 @@ pub enum Rotation {
     },
     /// The token had been used before: the whole session is now revoked.
     /// The caller must commit this outcome, then refuse the request.
-    Reused,
+    Reused {
+        /// The revoked session.
+        session_id: i64,
+    },
     /// Unknown, expired, or of an ended session.
     Invalid,
 }
@@ -101,7 +104,7 @@ pub fn rotate(
     };
     if used_at.is_some() {
         revoke(conn, session_id)?;
-        return Ok(Rotation::Reused);
+        return Ok(Rotation::Reused { session_id });
     }
     let session: Option<(Option<i64>, Option<i64>, NaiveDateTime)> = sessions::table
         .find(session_id)
@@ -131,7 +134,7 @@ pub fn rotate(
     .execute(conn)?;
     if marked == 0 {
         revoke(conn, session_id)?;
-        return Ok(Rotation::Reused);
+        return Ok(Rotation::Reused { session_id });
     }
     let session_ends = sessions::table
         .find(session_id)

@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// A stored account; columns in schema order.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Clone, Queryable)]
 pub struct UserRow {
     /// Id.
     pub id: i64,
@@ -42,8 +42,21 @@ pub struct UserRow {
     pub archived_at: Option<NaiveDateTime>,
 }
 
+// By hand, so a stray `?row` in a log line shows no password hash.
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("office_id", &self.office_id)
+            .field("username", &self.username)
+            .field("active", &self.active)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An account to create, already validated.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewUser {
     /// Home office, or `None` for company level.
     pub office_id: Option<i64>,
@@ -57,6 +70,15 @@ pub struct NewUser {
     pub password_hash: String,
     /// Whether it may sign in.
     pub active: bool,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("office_id", &self.office_id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Changes to an account; `None` leaves a field as it is.
@@ -340,19 +362,7 @@ pub fn assign(
     get(conn, scope, user_id)?;
     let _: i64 =
         parent!(conn, &DataScope::system(), roles, office: id, role_id, "role_id", roles::id)?;
-    let listed = assignment.offices();
-    if !listed.is_empty() {
-        let known: i64 = offices::table
-            .filter(offices::id.eq_any(&listed))
-            .count()
-            .get_result(conn)?;
-        if known != i64::try_from(listed.len()).unwrap_or(i64::MAX) {
-            return Err(StoreError::InvalidReference {
-                field: "scope.office_ids",
-                problem: ReferenceProblem::Missing,
-            });
-        }
-    }
+    crate::access::ensure_offices_exist(conn, assignment)?;
     let (kind, offices) = scope_to_columns(assignment);
     let id: i64 = diesel::insert_into(role_assignments::table)
         .values((

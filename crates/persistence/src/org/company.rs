@@ -63,9 +63,7 @@ pub fn update(
     expected_version: i32,
     changes: &CompanyChanges,
 ) -> Result<CompanyRow, StoreError> {
-    if !scope.is_company() {
-        return Err(StoreError::CompanyScopeRequired);
-    }
+    StoreError::require_company(scope)?;
     let updated = diesel::update(
         dsl::company_settings
             .filter(dsl::id.eq(SETTINGS_ID))

@@ -98,9 +98,7 @@ pub fn create(
 ) -> Result<OfficeRow, StoreError> {
     // A new office is outside every office list, so only a company-wide
     // scope can create one.
-    if !scope.is_company() {
-        return Err(StoreError::CompanyScopeRequired);
-    }
+    StoreError::require_company(scope)?;
     let now = clock::now();
     diesel::insert_into(dsl::offices)
         .values((
