@@ -148,8 +148,8 @@ impl WechatError {
 impl From<WechatError> for ApiError {
     fn from(error: WechatError) -> Self {
         match error {
-            WechatError::InvalidCode => ApiError::new(
-                StatusCode::BAD_REQUEST,
+            // A refused sign-in credential, like a wrong password: 401.
+            WechatError::InvalidCode => crate::auth::unauthenticated(
                 "wechat.invalid_code",
                 Text::new(
                     "登录凭证无效或已使用，请重新调用 wx.login",
@@ -608,7 +608,7 @@ mod tests {
     #[test]
     fn errors_become_stable_problems() {
         let cases = [
-            (WechatError::InvalidCode, 400, "wechat.invalid_code", None),
+            (WechatError::InvalidCode, 401, "wechat.invalid_code", None),
             (
                 WechatError::RateLimited,
                 429,

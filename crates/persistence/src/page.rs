@@ -35,6 +35,14 @@ pub struct After {
 }
 
 impl After {
+    /// The position after the row `id` in a list sorted by id alone.
+    pub fn id(id: i64) -> Self {
+        Self {
+            value: SortValue::Int(id),
+            id,
+        }
+    }
+
     /// The position as (text, id) for a text sort column.
     pub fn text(&self) -> Result<(String, i64), StoreError> {
         match &self.value {

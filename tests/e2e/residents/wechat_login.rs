@@ -130,8 +130,9 @@ db_test!(the_same_openid_signs_in_as_the_same_resident, |app| {
     assert_eq!(stored[1].2, None);
 });
 
-// A code WeChat does not know (used, expired or invented) is 400.
-db_test!(an_invalid_login_code_is_400, |app| {
+// A code WeChat does not know (used, expired or invented) is refused like
+// a wrong password: 401.
+db_test!(an_invalid_login_code_is_401, |app| {
     let code = shared_wechat().login_code("o-once", None);
     app.call_as(
         As::Nobody,
@@ -151,7 +152,7 @@ db_test!(an_invalid_login_code_is_400, |app| {
             &[],
         )
         .await
-        .expect_problem(400, "wechat.invalid_code");
+        .expect_problem(401, "wechat.invalid_code");
     }
     assert_eq!(stored_residents(&app).await.len(), 1);
 });
@@ -172,7 +173,7 @@ db_test!(wechat_login_errors_have_their_own_answers, |app| {
     };
 
     stub.fail_next_login(40029);
-    login().await.expect_problem(400, "wechat.invalid_code");
+    login().await.expect_problem(401, "wechat.invalid_code");
     stub.fail_next_login(45011);
     let limited = login().await.expect_problem(429, "wechat.rate_limited");
     assert!(limited.header("retry-after").is_some());
@@ -310,7 +311,7 @@ db_test!(phone_code_failures_file_nothing, |app| {
     invented["phone_code"] = json!("never-issued");
     file(&app, &token, invented)
         .await
-        .expect_problem(400, "wechat.invalid_phone_code");
+        .expect_problem(422, "wechat.invalid_phone_code");
 
     // A code works once.
     let body = request_body(house, "owner", "13812345678");
@@ -319,7 +320,7 @@ db_test!(phone_code_failures_file_nothing, |app| {
     reused["house_id"] = json!(house_in(&app, "明月").await.1);
     file(&app, &token, reused)
         .await
-        .expect_problem(400, "wechat.invalid_phone_code");
+        .expect_problem(422, "wechat.invalid_phone_code");
 
     // A number that is not a mainland mobile cannot be stored as one.
     let (_, other_house) = house_in(&app, "星河").await;

@@ -300,7 +300,7 @@ The mini-program sends the code from wx.login; the server exchanges it with WeCh
     security(()),
     responses(
         (status = 200, description = "已登录 / Signed in", body = TokenPair),
-        (status = 400, description = "code 无效或已使用（40029）/ Invalid or used code (40029)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "code 无效或已使用（40029）/ Invalid or used code (40029)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "微信判定为高风险用户（40226）/ Risky user (40226)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "调用过于频繁（45011）/ Rate limited (45011)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "微信返回了无法使用的应答 / Unusable WeChat answer", body = Problem, content_type = "application/problem+json"),

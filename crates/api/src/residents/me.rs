@@ -197,8 +197,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// than for `wx.login`; the others are as WeChat's login failures.
 fn phone_code_error(error: WechatError) -> ApiError {
     match error {
+        // The request is well formed; what it carries is refused: 422.
         WechatError::InvalidCode => ApiError::new(
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "wechat.invalid_phone_code",
             Text::new(
                 "手机号授权凭证无效或已使用，请重新点击获取手机号",
@@ -275,9 +276,8 @@ A resident asks to be bound to a house; staff of the house's management office r
     responses(
         (status = 201, description = "已提交 / Filed", body = MyBindingRequest,
             headers(("ETag" = String, description = "版本 / Version"), ("Location" = String, description = "申请的地址 / URL of the request"))),
-        (status = 400, description = "phone_code 无效或已使用 / Invalid or used phone_code", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "已绑定该房屋、已有待审核的申请，或同一 Idempotency-Key 的请求仍在处理 / Already bound, a request is pending, or the same key is in flight", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "字段无效、房屋不存在或已归档、手机号不是大陆手机号 / Invalid field, unknown or archived house, not a mainland mobile number", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "字段无效、房屋不存在或已归档、phone_code 无效或已使用、手机号不是大陆手机号 / Invalid field, unknown or archived house, invalid or used phone_code, not a mainland mobile number", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "微信调用过于频繁 / WeChat rate limited", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "微信返回了无法使用的应答 / Unusable WeChat answer", body = Problem, content_type = "application/problem+json"),
         (status = 504, description = "微信超时 / WeChat timed out", body = Problem, content_type = "application/problem+json"),

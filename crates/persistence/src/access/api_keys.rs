@@ -158,14 +158,9 @@ pub fn list(
     page: &PageRequest<()>,
 ) -> Result<Page<ApiKeyRow>, StoreError> {
     if !scope.is_company() {
-        return Ok(Page::from_rows(
-            Vec::new(),
-            page.limit,
-            |row: &ApiKeyRow| crate::page::After {
-                value: crate::page::SortValue::Int(row.id),
-                id: row.id,
-            },
-        ));
+        return Ok(Page::from_rows(Vec::new(), page.limit, |row| {
+            crate::page::After::id(row.id)
+        }));
     }
     let mut query = dsl::api_keys.select(COLUMNS).into_boxed();
     if !include_revoked {
@@ -180,10 +175,7 @@ pub fn list(
         .map(from_columns)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(rows, page.limit, |row| {
-        crate::page::After {
-            value: crate::page::SortValue::Int(row.id),
-            id: row.id,
-        }
+        crate::page::After::id(row.id)
     }))
 }
 

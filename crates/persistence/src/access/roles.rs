@@ -130,10 +130,7 @@ pub fn list(
     query = keyset_by_id!(query, dsl::id, page.direction, after);
     let rows = query.limit(page.limit + 1).load::<RoleRow>(conn)?;
     Ok(Page::from_rows(rows, page.limit, |row| {
-        crate::page::After {
-            value: crate::page::SortValue::Int(row.id),
-            id: row.id,
-        }
+        crate::page::After::id(row.id)
     }))
 }
 

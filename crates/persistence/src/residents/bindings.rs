@@ -22,7 +22,7 @@ use wuye_domain::personal::MobilePhone;
 use wuye_domain::residents::{BindingError, BindingStatus, Decision, Relation};
 
 use crate::audit::{AuditTarget, Audited};
-use crate::page::{After, Page, PageRequest, SortValue};
+use crate::page::{After, Page, PageRequest};
 use crate::schema::binding_requests::{self, dsl};
 use crate::schema::house_bindings::{self, dsl as bound};
 use crate::schema::{buildings, estates, houses, units};
@@ -291,7 +291,7 @@ pub fn list(
     let rows = query
         .limit(page.limit + 1)
         .load::<BindingRequestRow>(conn)?;
-    Ok(Page::from_rows(rows, page.limit, |row| by_id(row.id)))
+    Ok(Page::from_rows(rows, page.limit, |row| After::id(row.id)))
 }
 
 /// The resident's binding to a house, if they have one.
@@ -324,14 +324,7 @@ pub fn bindings_of(
     let after = page.after.as_ref().map(|a| a.id);
     query = keyset_by_id!(query, bound::id, page.direction, after);
     let rows = query.limit(page.limit + 1).load::<HouseBindingRow>(conn)?;
-    Ok(Page::from_rows(rows, page.limit, |row| by_id(row.id)))
-}
-
-fn by_id(id: i64) -> After {
-    After {
-        value: SortValue::Int(id),
-        id,
-    }
+    Ok(Page::from_rows(rows, page.limit, |row| After::id(row.id)))
 }
 
 /// Approves a pending request at `expected_version` and binds the
