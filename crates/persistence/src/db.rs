@@ -462,6 +462,10 @@ mod tests {
             options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
             "SQLite must be built without the global memory-statistics lock: {options:?}"
         );
+        assert!(
+            options.iter().any(|o| o == "ENABLE_QPSG"),
+            "SQLite must keep its plans (no re-prepare on every bound LIMIT): {options:?}"
+        );
         drop(conn);
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -64,6 +64,14 @@ macro_rules! versioned_repo {
         ) -> Result<$row, $crate::StoreError> {
             use diesel::{QueryDsl, RunQueryDsl};
             use $crate::schema::$table::dsl;
+            if scope.is_company() {
+                // The static statement stays in diesel's prepared-statement
+                // cache; a filtered (boxed) one is prepared on every call.
+                return Ok(dsl::$table
+                    .find(id)
+                    .select($crate::schema::$table::all_columns)
+                    .first::<$row>(conn)?);
+            }
             let query = dsl::$table
                 .find(id)
                 .select($crate::schema::$table::all_columns)
