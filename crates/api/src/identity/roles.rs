@@ -162,9 +162,9 @@ pub struct RoleUpdate {
         pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
     )]
     pub description: Option<Option<String>>,
-    /// The complete new permission list (replaces the old one). Every
-    /// permission it adds must be held company-wide by the caller, since it
-    /// reaches every current holder of the role at once.
+    /// The complete new permission list (replaces the old one). The caller
+    /// must hold every permission of the role, old and new, company-wide,
+    /// since a change reaches every current holder at once.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -506,17 +506,17 @@ pub async fn get_role(db: web::Data<Db>, caller: Caller, Id(id): Id) -> ApiResul
     operation_id = "update_role",
     summary = "修改角色 / Update a role",
     description = "只改请求中给出的字段；须带 If-Match。内置角色不能修改（422 builtin_role_is_fixed）。\
-新增的权限会立即作用于该角色的所有持有人，所以调用者自己须在全公司范围内拥有每项新增权限（否则 403 auth.permission_exceeds_own）。\n\n\
+修改会立即作用于该角色的所有持有人，所以调用者自己须在全公司范围内拥有该角色现有的和修改后的每项权限（否则 403 auth.permission_exceeds_own）。\n\n\
 Changes only the fields given; needs If-Match. Built-in roles are fixed (422 `builtin_role_is_fixed`). \
-Added permissions reach every holder of the role at once, so the caller must hold each added one \
-company-wide (else 403 `auth.permission_exceeds_own`).",
+A change reaches every holder of the role at once, so the caller must hold every permission the \
+role grants, before and after, company-wide (else 403 `auth.permission_exceeds_own`).",
     params(("id" = i64, Path, description = "角色 id / Role id", minimum = 1), IfMatchHeader),
     request_body = RoleUpdate,
     security(("bearer" = ["access.write"]), ("api_key" = ["access.write"])),
     responses(
         (status = 200, description = "已修改 / Updated", body = Role,
             headers(("ETag" = String, description = "新版本 / New version"))),
-        (status = 403, description = "缺少权限、不是全公司范围，或新增了自己没有的权限 / Permission missing, not company-wide, or adds a permission the caller lacks", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "缺少权限、不是全公司范围，或角色含有自己没有的权限 / Permission missing, not company-wide, or the role grants a permission the caller lacks", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "不存在 / Not found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "名称已被使用或角色已归档 / Name taken or role archived", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "版本已过期 / Stale If-Match", body = Problem, content_type = "application/problem+json"),
