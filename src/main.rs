@@ -366,6 +366,14 @@ async fn run_server(state: AppState, args: &ServeArgs) -> std::io::Result<()> {
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "could not purge idempotency keys"),
             }
+            match purge_db
+                .write(wuye_persistence::access::sessions::purge_ended)
+                .await
+            {
+                Ok(purged) if purged > 0 => tracing::info!(purged, "ended sessions purged"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "could not purge ended sessions"),
+            }
         }
     });
     let mut server = actix_web::HttpServer::new(move || wuye_api::app(state.clone()))

@@ -441,3 +441,46 @@ db_test!(sign_out_and_refresh_reuse_are_audited, |app| {
     assert!(actions.contains(&"sign_out"), "{actions:?}");
     assert!(actions.contains(&"refresh_token_reused"), "{actions:?}");
 });
+
+// Sessions that ended more than a day ago are purged with their refresh
+// tokens; live ones keep every token (a replay must still be recognised).
+db_test!(ended_sessions_are_purged_after_a_day, |app| {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    use wuye_persistence::access::sessions;
+    use wuye_persistence::schema::{refresh_tokens, sessions as table};
+
+    let ended = sign_in(&app, ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    app.call_as(
+        As::Token(&ended.access),
+        Method::POST,
+        "/api/v1/auth/logout",
+        None,
+        &[],
+    )
+    .await
+    .expect(204);
+    let live = sign_in(&app, ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    refresh(&app, &live.refresh).await.expect(200);
+
+    // Only a session revoked longer ago than the retention goes.
+    let purged = app.db.write(sessions::purge_ended).await.unwrap();
+    assert_eq!(purged, 0, "a session revoked just now is kept");
+    let two_days_ago = wuye_persistence::clock::now() - chrono::Duration::days(2);
+    let counts = app
+        .db
+        .write(move |conn| {
+            diesel::update(table::table.filter(table::revoked_at.is_not_null()))
+                .set(table::revoked_at.eq(Some(two_days_ago)))
+                .execute(conn)?;
+            let purged = sessions::purge_ended(conn)?;
+            let sessions_left: i64 = table::table.count().get_result(conn)?;
+            let tokens_left: i64 = refresh_tokens::table.count().get_result(conn)?;
+            Ok::<_, wuye_persistence::StoreError>((purged, sessions_left, tokens_left))
+        })
+        .await
+        .unwrap();
+    // The test app's own sign-in session and `live` remain, with their
+    // tokens: one each, plus the rotated one of `live`.
+    assert_eq!(counts, (1, 2, 3));
+    me(&app, &live.access).await.expect(200);
+});

@@ -190,3 +190,32 @@ pub fn revoke_all_of_user(
     .execute(conn)?;
     Ok(())
 }
+
+/// How long an ended session is kept (for investigations that follow a
+/// revocation) before its rows are purged.
+pub const ENDED_SESSION_RETENTION_DAYS: i64 = 1;
+
+/// Deletes sessions that ended (expired or revoked) more than
+/// [`ENDED_SESSION_RETENTION_DAYS`] ago, with their refresh tokens; live
+/// sessions keep every token, used ones included, so a replay is still
+/// recognised. Returns how many sessions went.
+pub fn purge_ended(conn: &mut DbConn) -> Result<usize, StoreError> {
+    let cutoff = clock::now() - Duration::days(ENDED_SESSION_RETENTION_DAYS);
+    let ended = sessions::table
+        .filter(
+            sessions::expires_at
+                .le(cutoff)
+                .or(sessions::revoked_at.le(cutoff)),
+        )
+        .select(sessions::id);
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::session_id.eq_any(ended)))
+        .execute(conn)?;
+    Ok(diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .le(cutoff)
+                .or(sessions::revoked_at.le(cutoff)),
+        ),
+    )
+    .execute(conn)?)
+}
