@@ -201,16 +201,23 @@ impl Caller {
     }
 
     /// The signed-in staff member and session, for their own account's
-    /// routes (`/auth/me`, password change); 403 for anyone else.
+    /// routes (`/auth/me`, password change); 403 for anyone else, 401 once
+    /// the session has ended.
     pub fn staff(&self, conn: &mut DbConn) -> Result<(i64, i64), ApiError> {
+        let ids = self.staff_ids()?;
+        self.grants(conn)?;
+        Ok(ids)
+    }
+
+    /// The staff member and session the token names, without reading the
+    /// database: for a handler that has already authorised the caller (so
+    /// the session is known to be live), or reads the grants itself.
+    pub fn staff_ids(&self) -> Result<(i64, i64), ApiError> {
         match &self.credential {
             Credential::Staff {
                 user_id,
                 session_id,
-            } => {
-                grants::for_staff(conn, *user_id, *session_id)?.ok_or_else(session_ended)?;
-                Ok((*user_id, *session_id))
-            }
+            } => Ok((*user_id, *session_id)),
             _ => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "auth.staff_only",

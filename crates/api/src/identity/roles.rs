@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use wuye_domain::access::{AssignmentScope, DataScope, Permission, ScopeKind};
+use wuye_domain::access::{AssignmentScope, DataScope, Grants, Permission, ScopeKind};
 use wuye_domain::org::NAME_MAX_CHARS;
 use wuye_persistence::access::permissions_to_text;
 use wuye_persistence::access::roles::{self as store, NewRole, RoleChanges, RoleRow};
@@ -277,10 +277,22 @@ pub(crate) fn ensure_may_grant(
     scope: &AssignmentScope,
     holder_office: Option<i64>,
 ) -> Result<(), ApiError> {
+    let grants = caller.grants(conn)?;
+    check_may_grant(&grants, write_scope, permissions, scope, holder_office)
+}
+
+/// [`ensure_may_grant`] over grants already read, for checking several
+/// grants in one request without reading them again.
+pub(crate) fn check_may_grant(
+    grants: &Grants,
+    write_scope: &DataScope,
+    permissions: &BTreeSet<Permission>,
+    scope: &AssignmentScope,
+    holder_office: Option<i64>,
+) -> Result<(), ApiError> {
     if !write_scope.covers(scope, holder_office) {
         return Err(scope_exceeds_own());
     }
-    let grants = caller.grants(conn)?;
     for &permission in permissions {
         let Some(held) = grants.scope_for(permission) else {
             return Err(permission_exceeds_own(permission));

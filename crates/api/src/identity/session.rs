@@ -473,9 +473,9 @@ pub async fn me(db: web::Data<Db>, caller: Caller) -> ApiResult<HttpResponse> {
                     permissions: Vec::new(),
                 });
             }
-            let (user_id, _) = caller.staff(conn)?;
-            let user = users::own(conn, user_id)?;
+            let (user_id, _) = caller.staff_ids()?;
             let permissions = caller.grants(conn)?.permissions().into_iter().collect();
+            let user = users::own(conn, user_id)?;
             Ok::<_, ApiError>(Me {
                 kind: "staff",
                 id: user.id,

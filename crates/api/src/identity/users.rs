@@ -32,7 +32,7 @@ use wuye_persistence::access::users::{
 use wuye_persistence::audit::Audited;
 use wuye_persistence::{Db, DbConn, ReferenceProblem, StoreError};
 
-use super::roles::{Scope, ensure_may_grant};
+use super::roles::{Scope, check_may_grant, ensure_may_grant};
 use crate::auth::{Auth, Caller};
 use crate::concurrency::{IfMatch, IfMatchHeader, ok_versioned};
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
@@ -703,19 +703,19 @@ fn ensure_may_manage(
     write_scope: &DataScope,
     user: &UserRow,
 ) -> Result<(), ApiError> {
-    for assignment in store::own_assignments(conn, user.id)? {
-        let role = roles::read(conn, write_scope, assignment.role_id)?;
-        // An archived role grants nothing (grants skip it).
-        if role.archived_at.is_none() {
-            ensure_may_grant(
-                caller,
-                conn,
-                write_scope,
-                &role.permission_set(),
-                &assignment.scope,
-                user.office_id,
-            )?;
-        }
+    let grants = caller.grants(conn)?;
+    // An archived role grants nothing (grants skip it).
+    for assignment in store::own_assignments(conn, user.id)?
+        .iter()
+        .filter(|a| a.role_active)
+    {
+        check_may_grant(
+            &grants,
+            write_scope,
+            &assignment.role_permissions,
+            &assignment.scope,
+            user.office_id,
+        )?;
     }
     Ok(())
 }
@@ -956,12 +956,11 @@ pub async fn unassign_role(
             .into_iter()
             .find(|a| a.id == assignment_id)
             .ok_or(StoreError::NotFound)?;
-        let role = roles::read(conn, &scope, assignment.role_id)?;
         ensure_may_grant(
             &caller,
             conn,
             &scope,
-            &role.permission_set(),
+            &assignment.role_permissions,
             &assignment.scope,
             user.office_id,
         )?;

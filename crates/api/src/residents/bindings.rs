@@ -307,8 +307,9 @@ async fn review(
     let (request, version) = db
         .write(move |conn| {
             let scope = caller.authorize(conn, Permission::ResidentsWrite)?;
-            // A review names the person who made it.
-            let (user_id, _) = caller.staff(conn)?;
+            // A review names the person who made it (the session was just
+            // checked by `authorize`).
+            let (user_id, _) = caller.staff_ids()?;
             let expected =
                 if_match.expected_version(|| store::get(conn, &scope, id).map(|r| r.version))?;
             let reviewer = Reviewer::Staff(user_id);

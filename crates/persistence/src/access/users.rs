@@ -2,9 +2,11 @@
 //! management office or, with no office, to the company (R-ORG-1); data
 //! scopes cut staff records by that office.
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use wuye_domain::access::{AssignmentScope, DataScope, Username};
+use wuye_domain::access::{AssignmentScope, DataScope, Permission, Username};
 
 use crate::access::{scope_from_columns, scope_to_columns};
 use crate::page::{After, ArchivedFilter, Page, PageRequest, SortValue};
@@ -288,6 +290,10 @@ pub struct AssignmentRow {
     pub role_code: Option<String>,
     /// The role's name.
     pub role_name: String,
+    /// The role's permissions.
+    pub role_permissions: BTreeSet<Permission>,
+    /// Whether the role is active (an archived role grants nothing).
+    pub role_active: bool,
     /// Where it applies.
     pub scope: AssignmentScope,
     /// When granted (UTC).
@@ -301,18 +307,33 @@ type AssignmentColumns = (
     Option<String>,
     String,
     String,
+    Option<NaiveDateTime>,
+    String,
     String,
     NaiveDateTime,
 );
 
 fn assignment_row(columns: AssignmentColumns) -> Result<AssignmentRow, StoreError> {
-    let (id, user_id, role_id, role_code, role_name, kind, offices, created_at) = columns;
+    let (
+        id,
+        user_id,
+        role_id,
+        role_code,
+        role_name,
+        permissions,
+        role_archived_at,
+        kind,
+        offices,
+        created_at,
+    ) = columns;
     Ok(AssignmentRow {
         id,
         user_id,
         role_id,
         role_code,
         role_name,
+        role_permissions: crate::access::permissions_from_text(&permissions),
+        role_active: role_archived_at.is_none(),
         scope: scope_from_columns(&kind, &offices)?,
         created_at,
     })
@@ -340,6 +361,8 @@ pub fn own_assignments(conn: &mut DbConn, user_id: i64) -> Result<Vec<Assignment
             role_assignments::role_id,
             roles::code,
             roles::name,
+            roles::permissions,
+            roles::archived_at,
             role_assignments::scope_kind,
             role_assignments::scope_offices,
             role_assignments::created_at,
